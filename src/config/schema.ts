@@ -1,0 +1,116 @@
+// The one configuration schema. Every key has a safe default and a doc line;
+// `rampart config check` and start-up both validate through this file, and
+// errors name the key (e.g. "listeners.0.port: expected a port 1..65535").
+
+import { z } from 'zod';
+import { isIP } from 'node:net';
+
+const port = z.number().int().min(0, 'expected a port 0..65535 (0 picks a free port)').max(65535, 'expected a port 0..65535 (0 picks a free port)');
+const positiveInt = z.number().int().positive();
+const ms = z.number().int().min(1).describe('milliseconds');
+
+const ipAddress = z.string().refine((s) => isIP(s) !== 0, 'expected an IPv4 or IPv6 address');
+
+export const listenerKinds = ['mx', 'submission', 'submissions'] as const;
+
+export const ListenerSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9_-]+$/i, 'expected letters, digits, "-" or "_"').describe('Name used in logs and metrics.'),
+    kind: z.enum(listenerKinds).describe('mx: inbound from the Internet; submission: STARTTLS + AUTH required (587); submissions: implicit TLS + AUTH required (465).'),
+    addresses: z.array(ipAddress).min(1).describe('IP addresses to bind (IPv4 and/or IPv6).'),
+    port,
+    requireAuth: z.boolean().optional().describe('Refuse MAIL before AUTH. Default: true for submission and submissions, false for mx.'),
+    allowInsecureAuth: z.boolean().default(false).describe('Offer AUTH without TLS. Accepted only when every address is loopback.'),
+    pregreetWaitMs: z.number().int().min(0).max(30000).optional().describe('P4 early-talker test: wait this long before the greeting; a client that talks first is dropped. Default 300 on mx, 0 otherwise.'),
+  })
+  .strict();
+
+export const ConfigSchema = z
+  .object({
+    hostname: z.string().min(1).optional().describe('Name used in the greeting, EHLO reply and Received headers. Default: the machine host name.'),
+    dataDir: z.string().min(1).default('./var').describe('Directory holding the spool, mailboxes, directory store and generated TLS key.'),
+    listeners: z.array(ListenerSchema).min(1).describe('SMTP listeners (P2).'),
+    tls: z
+      .object({
+        cert: z.string().optional().describe('PEM certificate chain file. Without cert/key a self-signed pair is generated under dataDir/tls on first start.'),
+        key: z.string().optional().describe('PEM private key file.'),
+      })
+      .strict()
+      .prefault({}),
+    limits: z
+      .object({
+        maxMessageSize: positiveInt.default(26214400).describe('S1: largest message accepted, in octets; advertised as SIZE. Default 25 MiB.'),
+        maxRecipients: positiveInt.default(1000).describe('H7: recipients per message; past it 452 4.5.3.'),
+        maxConnections: positiveInt.default(1000).describe('P4: concurrent connections over all listeners; past it 421 4.7.0.'),
+        maxConnectionsPerIp: positiveInt.default(50).describe('P4: concurrent connections from one client IP; past it 421 4.7.0.'),
+        maxCommandLine: z.number().int().min(512).max(65536).default(512).describe('P4: longest command line in octets including CRLF (RFC 5321 4.5.3.1.4). AUTH lines may be up to 12288 (RFC 4954).'),
+        maxPipelinedBytes: z.number().int().min(4096).default(65536).describe('P4: unanswered pipelined command bytes buffered before the socket is paused.'),
+      })
+      .strict()
+      .prefault({}),
+    timeouts: z
+      .object({
+        commandMs: ms.default(300000).describe('P4: idle time allowed while waiting for a command (RFC 5321 4.5.3.2.7: 5 minutes).'),
+        dataBlockMs: ms.default(180000).describe('P4: idle time allowed between DATA/BDAT blocks (RFC 5321 4.5.3.2.5: 3 minutes).'),
+        tlsHandshakeMs: ms.default(30000).describe('P4: time allowed for a TLS handshake.'),
+        shutdownMs: ms.default(30000).describe('On SIGTERM, time given to open transactions before sessions are closed with 421.'),
+      })
+      .strict()
+      .prefault({}),
+    smtp: z
+      .object({
+        banner: z.string().default('%LOCALDOMAIN% ESMTP').describe('H4: greeting text after "220 ". %LOCALDOMAIN% and %TIME% are replaced. Names no software by default.'),
+        bareLineEndings: z.enum(['reject', 'accept']).default('reject').describe('P3: bare CR or LF in commands and message content. reject refuses with 5xx; accept keeps them as content. Only <CRLF>.<CRLF> ever ends DATA.'),
+      })
+      .strict()
+      .prefault({}),
+    policy: z
+      .object({
+        warn: z.array(z.string()).default([]).describe('Checks run in warn mode: they decide, log and count, but let the message pass. Names as in logs, e.g. "rcpt.localRecipient".'),
+      })
+      .strict()
+      .prefault({}),
+    delivery: z
+      .object({
+        concurrency: z.number().int().min(1).max(256).default(8).describe('Q1: messages delivered at once.'),
+        retryMs: z.array(ms).min(1).default([60000, 300000, 900000, 3600000]).describe('Q1: waits between delivery attempts after a temporary failure; the last repeats.'),
+        giveUpMs: ms.default(5 * 24 * 3600 * 1000).describe('Q1: age after which a temporarily failing message is given up.'),
+      })
+      .strict()
+      .prefault({}),
+    directory: z
+      .object({
+        path: z.string().optional().describe('SQLite file of the embedded directory. Default dataDir/directory.sqlite.'),
+        demo: z
+          .object({ domain: z.string(), mailbox: z.string() })
+          .strict()
+          .optional()
+          .describe('Creates this domain and mailbox on first start when the directory is empty (the embedded default uses it).'),
+      })
+      .strict()
+      .prefault({}),
+    log: z
+      .object({
+        level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const seen = new Set<string>();
+    cfg.listeners.forEach((l, i) => {
+      if (seen.has(l.name)) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'name'], message: `duplicate listener name "${l.name}"` });
+      seen.add(l.name);
+      if (l.allowInsecureAuth && !l.addresses.every(isLoopback)) {
+        ctx.addIssue({ code: 'custom', path: ['listeners', i, 'allowInsecureAuth'], message: 'AUTH without TLS is allowed only on loopback listeners' });
+      }
+    });
+  });
+
+export type Config = z.output<typeof ConfigSchema>;
+export type ListenerConfig = Config['listeners'][number];
+
+export function isLoopback(ip: string): boolean {
+  return ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
+}

@@ -1,0 +1,56 @@
+// The decision model (DESIGN.md): every check answers with a Verdict; the runner
+// turns the first non-undefined one into exactly one SMTP reply.
+
+export type Action = 'accept' | 'tempfail' | 'reject' | 'drop'; // drop = reply, then close
+
+export interface Decision {
+  action: Action;
+  /** Basic RFC 5321 reply code, e.g. 550. */
+  code: number;
+  /** RFC 3463 enhanced status code, e.g. "5.1.1". */
+  enhanced: string;
+  /** Client-visible text: plain, and revealing no configuration. */
+  text: string;
+  /** Name of the check (or protocol step) that decided, e.g. "rcpt.localRecipient". */
+  check: string;
+  /** SPEC feature ID, e.g. "R7"; goes to the log line. */
+  feature?: string;
+  /** Detail for the log only, never sent to the client. */
+  reason?: string;
+}
+
+/** undefined = the check has no opinion. */
+export type Verdict = Decision | undefined;
+
+export function accept(check: string, code: number, enhanced: string, text: string): Decision {
+  return { action: 'accept', code, enhanced, text, check };
+}
+
+export function tempfail(check: string, code: number, enhanced: string, text: string, reason?: string, feature?: string): Decision {
+  return { action: 'tempfail', code, enhanced, text, check, reason, feature };
+}
+
+export function reject(check: string, code: number, enhanced: string, text: string, reason?: string, feature?: string): Decision {
+  return { action: 'reject', code, enhanced, text, check, reason, feature };
+}
+
+export function drop(check: string, code: number, enhanced: string, text: string, reason?: string, feature?: string): Decision {
+  return { action: 'drop', code, enhanced, text, check, reason, feature };
+}
+
+/**
+ * A decision is well-formed when its basic code class agrees with its action and
+ * with the class digit of its enhanced code. Returns the problem, or undefined.
+ */
+export function decisionProblem(d: Decision): string | undefined {
+  if (!Number.isInteger(d.code) || d.code < 200 || d.code > 599) return `code ${d.code} is not an SMTP reply code`;
+  const cls = Math.floor(d.code / 100);
+  if (!/^[245]\.\d{1,3}\.\d{1,3}$/.test(d.enhanced)) return `enhanced code "${d.enhanced}" is malformed`;
+  if (Number(d.enhanced[0]) !== cls) return `enhanced code ${d.enhanced} does not match basic code ${d.code}`;
+  switch (d.action) {
+    case 'accept': return cls === 2 || cls === 3 ? undefined : `accept with code ${d.code}`;
+    case 'tempfail': return cls === 4 ? undefined : `tempfail with code ${d.code}`;
+    case 'reject': return cls === 5 ? undefined : `reject with code ${d.code}`;
+    case 'drop': return cls === 4 || cls === 5 ? undefined : `drop with code ${d.code}`;
+  }
+}

@@ -1,0 +1,90 @@
+// Q1 local delivery into Maildir (the layout Dovecot reads: <home>/Maildir with
+// tmp/, new/, cur/). The file is written in tmp/, fsync'd, then renamed into new/
+// and new/ is fsync'd, so a delivered message survives a crash. Return-Path and
+// Delivered-To are prepended; the rest is the queued message byte for byte.
+
+import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { hostname as osHostname } from 'node:os';
+import { join } from 'node:path';
+import { DirSync } from '../spool/dir-sync.js';
+
+const COPY_CHUNK = 256 * 1024;
+let counter = 0;
+const host = osHostname().replace(/\//g, '\\057').replace(/:/g, '\\072');
+const newDirSyncs = new Map<string, DirSync>();
+
+export interface MaildirSource {
+  /** Queue file path and where the message starts in it. */
+  path: string;
+  offset: number;
+  size: number;
+}
+
+/** Maildir of a mailbox: <dataDir>/mail/<domain>/<local>/Maildir. */
+export function maildirPath(dataDir: string, mailbox: string): string {
+  const at = mailbox.lastIndexOf('@');
+  const local = mailbox.slice(0, at);
+  const domain = mailbox.slice(at + 1);
+  // Directory-validated names never contain these, but a path must never escape.
+  if (/[/\\\0]|^\.\.?$/.test(local) || /[/\\\0]|^\.\.?$/.test(domain)) throw new Error(`unsafe mailbox name ${mailbox}`);
+  return join(dataDir, 'mail', domain, local, 'Maildir');
+}
+
+export async function ensureMaildir(dir: string): Promise<void> {
+  await Promise.all(['tmp', 'new', 'cur'].map((d) => mkdir(join(dir, d), { recursive: true, mode: 0o700 })));
+}
+
+/** Delivers one copy; returns the file name in new/. */
+export async function deliverToMaildir(dir: string, prefix: string, src: MaildirSource): Promise<string> {
+  await ensureMaildir(dir);
+  const head = Buffer.from(prefix, 'utf8');
+  const size = head.length + src.size;
+  const now = Date.now();
+  const name = `${Math.floor(now / 1000)}.M${(now % 1000) * 1000}P${process.pid}Q${++counter}.${host},S=${size}`;
+  const tmp = join(dir, 'tmp', name);
+  const out = await open(tmp, 'wx', 0o600);
+  try {
+    const input = await open(src.path, 'r');
+    try {
+      let pos = src.offset;
+      const end = src.offset + src.size;
+      const buf = Buffer.allocUnsafe(Math.min(COPY_CHUNK, Math.max(src.size, 1)));
+      let first = true;
+      while (pos < end || first) {
+        const { bytesRead } = pos < end ? await input.read(buf, 0, Math.min(buf.length, end - pos), pos) : { bytesRead: 0 };
+        if (pos < end && bytesRead === 0) throw new Error('queue file is shorter than its message');
+        pos += bytesRead;
+        const body = buf.subarray(0, bytesRead);
+        await writeAll(out, first ? [head, body] : [body]);
+        first = false;
+      }
+    } finally {
+      await input.close();
+    }
+    await out.sync();
+  } catch (e) {
+    await out.close().catch(() => {});
+    await unlink(tmp).catch(() => {});
+    throw e;
+  }
+  await out.close();
+  const newDir = join(dir, 'new');
+  await rename(tmp, join(newDir, name));
+  let sync = newDirSyncs.get(newDir);
+  if (!sync) newDirSyncs.set(newDir, (sync = new DirSync(newDir)));
+  await sync.sync();
+  return name;
+}
+
+async function writeAll(fh: import('node:fs/promises').FileHandle, bufs: Buffer[]): Promise<void> {
+  let data = bufs.length === 1 ? bufs[0] : Buffer.concat(bufs);
+  while (data.length) {
+    const { bytesWritten } = await fh.write(data);
+    data = data.subarray(bytesWritten);
+  }
+}
+
+/** The headers a local delivery adds (RFC 5321 4.4 Return-Path; Delivered-To for loop detection). */
+export function deliveryHeaders(mailFrom: string, mailbox: string): string {
+  return `Return-Path: <${mailFrom}>\r\nDelivered-To: ${mailbox}\r\n`;
+}

@@ -1,0 +1,282 @@
+// The embedded directory: domains, mailboxes and aliases in one SQLite file.
+// Lookups run per RCPT, so every statement is prepared once in the constructor.
+// Names are stored lower-case; matching is case-insensitive.
+
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { hashPassword, verifyPassword as verifyHash } from './password.js';
+
+/** A problem the user can fix (bad syntax, unknown or duplicate name). The message is one sentence. */
+export class DirectoryError extends Error {
+  override name = 'DirectoryError';
+}
+
+export type Recipient =
+  | { kind: 'mailbox'; address: string }
+  | { kind: 'alias'; address: string; targets: string[] };
+
+export interface Expansion {
+  mailboxes: string[];
+  external: string[];
+  unresolved: string[];
+}
+
+const SCHEMA_VERSION = 1;
+const MAX_ALIAS_DEPTH = 10;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS domains (
+  name TEXT PRIMARY KEY,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS mailboxes (
+  address TEXT PRIMARY KEY,
+  local TEXT NOT NULL,
+  domain TEXT NOT NULL REFERENCES domains(name) ON DELETE CASCADE,
+  password_hash TEXT,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS mailboxes_domain ON mailboxes(domain);
+CREATE TABLE IF NOT EXISTS aliases (
+  address TEXT PRIMARY KEY,
+  domain TEXT NOT NULL REFERENCES domains(name) ON DELETE CASCADE,
+  targets TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS aliases_domain ON aliases(domain);
+`;
+
+const LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
+const DOMAIN_RE = new RegExp(`^${LABEL}(?:\\.${LABEL})*$`);
+const LOCAL_RE = /^[^\s@"\\()<>,;:[\]\x00-\x1f\x7f]{1,64}$/;
+
+/** Lower-cases and validates a domain name; throws DirectoryError when malformed. */
+export function normalizeDomain(name: string): string {
+  const d = name.trim().toLowerCase();
+  if (d.length > 253 || !DOMAIN_RE.test(d)) throw new DirectoryError(`"${name}" is not a valid domain name.`);
+  return d;
+}
+
+/** Lower-cases and validates "local@domain"; throws DirectoryError when malformed. */
+export function normalizeAddress(address: string): { address: string; local: string; domain: string } {
+  const a = address.trim().toLowerCase();
+  const at = a.lastIndexOf('@');
+  const local = a.slice(0, at);
+  const domain = a.slice(at + 1);
+  if (at <= 0 || !LOCAL_RE.test(local) || local.startsWith('.') || local.endsWith('.') || local.includes('..')) {
+    throw new DirectoryError(`"${address}" is not a valid address (expected local@domain).`);
+  }
+  if (domain.length > 253 || !DOMAIN_RE.test(domain)) {
+    throw new DirectoryError(`"${address}" is not a valid address: "${domain}" is not a valid domain name.`);
+  }
+  return { address: `${local}@${domain}`, local, domain };
+}
+
+/** Splits an address without validating (for lookups, where bad input simply matches nothing). */
+function splitLoose(address: string): { address: string; domain: string } {
+  const a = address.toLowerCase();
+  return { address: a, domain: a.slice(a.lastIndexOf('@') + 1) };
+}
+
+let dummyHash: Promise<string> | undefined;
+
+export class Directory {
+  private readonly st;
+
+  private constructor(private readonly db: Database.Database) {
+    this.st = {
+      insertDomain: db.prepare('INSERT INTO domains (name, created_at) VALUES (?, ?)'),
+      deleteDomain: db.prepare('DELETE FROM domains WHERE name = ?'),
+      listDomains: db.prepare('SELECT name FROM domains ORDER BY name').pluck(),
+      hasDomain: db.prepare('SELECT 1 FROM domains WHERE name = ?').pluck(),
+      insertMailbox: db.prepare('INSERT INTO mailboxes (address, local, domain, password_hash, created_at) VALUES (?, ?, ?, ?, ?)'),
+      deleteMailbox: db.prepare('DELETE FROM mailboxes WHERE address = ?'),
+      hasMailbox: db.prepare('SELECT 1 FROM mailboxes WHERE address = ?').pluck(),
+      mailboxHash: db.prepare('SELECT password_hash FROM mailboxes WHERE address = ?'),
+      setHash: db.prepare('UPDATE mailboxes SET password_hash = ? WHERE address = ?'),
+      listMailboxes: db.prepare('SELECT address, password_hash IS NOT NULL AS has FROM mailboxes ORDER BY domain, local'),
+      listMailboxesIn: db.prepare('SELECT address, password_hash IS NOT NULL AS has FROM mailboxes WHERE domain = ? ORDER BY local'),
+      insertAlias: db.prepare('INSERT INTO aliases (address, domain, targets, created_at) VALUES (?, ?, ?, ?)'),
+      deleteAlias: db.prepare('DELETE FROM aliases WHERE address = ?'),
+      aliasTargets: db.prepare('SELECT targets FROM aliases WHERE address = ?').pluck(),
+      listAliases: db.prepare('SELECT address, targets FROM aliases ORDER BY domain, address'),
+      anyDomain: db.prepare('SELECT 1 FROM domains LIMIT 1').pluck(),
+    };
+  }
+
+  /** Opens (creating if needed) the directory file and its parent folder. */
+  static open(path: string): Directory {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path);
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('busy_timeout = 5000');
+      db.pragma('foreign_keys = ON');
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version > SCHEMA_VERSION) {
+        throw new DirectoryError(`${path} was written by a newer version of Rampart (schema ${version}; this one knows ${SCHEMA_VERSION}).`);
+      }
+      db.transaction(() => {
+        db.exec(SCHEMA);
+        if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      })();
+      return new Directory(db);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  // ---- domains
+
+  addDomain(name: string): void {
+    const d = normalizeDomain(name);
+    if (this.st.hasDomain.get(d)) throw new DirectoryError(`Domain ${d} already exists.`);
+    this.st.insertDomain.run(d, Date.now());
+  }
+
+  /** Removes the domain and, by cascade, its mailboxes and aliases. */
+  removeDomain(name: string): void {
+    const d = normalizeDomain(name);
+    if (this.st.deleteDomain.run(d).changes === 0) throw new DirectoryError(`Domain ${d} does not exist.`);
+  }
+
+  listDomains(): string[] {
+    return this.st.listDomains.all() as string[];
+  }
+
+  isLocalDomain(name: string): boolean {
+    return this.st.hasDomain.get(name.toLowerCase()) !== undefined;
+  }
+
+  // ---- mailboxes
+
+  async addMailbox(address: string, password?: string): Promise<void> {
+    const a = normalizeAddress(address);
+    this.requireDomain(a.domain, a.address);
+    this.requireFree(a.address);
+    const hash = password === undefined ? null : await hashPassword(password);
+    // Re-check after the await: another caller may have added it meanwhile.
+    this.requireDomain(a.domain, a.address);
+    this.requireFree(a.address);
+    this.st.insertMailbox.run(a.address, a.local, a.domain, hash, Date.now());
+  }
+
+  removeMailbox(address: string): void {
+    const a = normalizeAddress(address);
+    if (this.st.deleteMailbox.run(a.address).changes === 0) throw new DirectoryError(`Mailbox ${a.address} does not exist.`);
+  }
+
+  /** All mailboxes, or those of one domain (which must exist). */
+  listMailboxes(domain?: string): { address: string; hasPassword: boolean }[] {
+    let rows: { address: string; has: number }[];
+    if (domain === undefined) rows = this.st.listMailboxes.all() as typeof rows;
+    else {
+      const d = normalizeDomain(domain);
+      if (!this.st.hasDomain.get(d)) throw new DirectoryError(`Domain ${d} does not exist.`);
+      rows = this.st.listMailboxesIn.all(d) as typeof rows;
+    }
+    return rows.map((r) => ({ address: r.address, hasPassword: r.has === 1 }));
+  }
+
+  async setPassword(address: string, pw: string): Promise<void> {
+    const a = normalizeAddress(address);
+    if (!this.st.hasMailbox.get(a.address)) throw new DirectoryError(`Mailbox ${a.address} does not exist.`);
+    const hash = await hashPassword(pw);
+    if (this.st.setHash.run(hash, a.address).changes === 0) throw new DirectoryError(`Mailbox ${a.address} does not exist.`);
+  }
+
+  /** False for a wrong password, an unknown user or a mailbox without password; similar time in each case. */
+  async verifyPassword(address: string, pw: string): Promise<boolean> {
+    const row = this.st.mailboxHash.get(address.toLowerCase()) as { password_hash: string | null } | undefined;
+    if (row?.password_hash) return verifyHash(pw, row.password_hash);
+    dummyHash ??= hashPassword('rampart-dummy-password');
+    await verifyHash(pw, await dummyHash);
+    return false;
+  }
+
+  // ---- aliases
+
+  /** Targets may be local or remote addresses; the alias itself must be in a local domain. */
+  addAlias(address: string, targets: string[]): void {
+    const a = normalizeAddress(address);
+    this.requireDomain(a.domain, a.address);
+    this.requireFree(a.address);
+    const list = [...new Set(targets.map((t) => normalizeAddress(t).address))];
+    if (list.length === 0) throw new DirectoryError(`Alias ${a.address} needs at least one target.`);
+    if (list.includes(a.address)) throw new DirectoryError(`Alias ${a.address} cannot point to itself.`);
+    this.st.insertAlias.run(a.address, a.domain, JSON.stringify(list), Date.now());
+  }
+
+  removeAlias(address: string): void {
+    const a = normalizeAddress(address);
+    if (this.st.deleteAlias.run(a.address).changes === 0) throw new DirectoryError(`Alias ${a.address} does not exist.`);
+  }
+
+  listAliases(): { address: string; targets: string[] }[] {
+    const rows = this.st.listAliases.all() as { address: string; targets: string }[];
+    return rows.map((r) => ({ address: r.address, targets: JSON.parse(r.targets) as string[] }));
+  }
+
+  // ---- lookups (hot path)
+
+  /** The mailbox or alias for local@domain (case-insensitive); a mailbox wins over an alias. */
+  lookupRecipient(local: string, domain: string): Recipient | undefined {
+    const address = `${local}@${domain}`.toLowerCase();
+    if (this.st.hasMailbox.get(address)) return { kind: 'mailbox', address };
+    const targets = this.st.aliasTargets.get(address) as string | undefined;
+    if (targets !== undefined) return { kind: 'alias', address, targets: JSON.parse(targets) as string[] };
+    return undefined;
+  }
+
+  /**
+   * Follows aliases (depth limit 10, loop-safe) down to local mailboxes. Addresses in
+   * other domains go to `external`; local names that resolve to nothing, or lie past
+   * the depth limit, go to `unresolved`. Each list is de-duplicated, in discovery order.
+   */
+  expandRecipient(address: string): Expansion {
+    const out = { mailboxes: new Set<string>(), external: new Set<string>(), unresolved: new Set<string>() };
+    const seen = new Set<string>();
+    const walk = (addr: string, depth: number): void => {
+      const { address: a, domain } = splitLoose(addr);
+      if (seen.has(a)) return;
+      seen.add(a);
+      if (!this.isLocalDomain(domain)) {
+        out.external.add(a);
+        return;
+      }
+      if (this.st.hasMailbox.get(a)) {
+        out.mailboxes.add(a);
+        return;
+      }
+      const targets = this.st.aliasTargets.get(a) as string | undefined;
+      if (targets === undefined || depth >= MAX_ALIAS_DEPTH) {
+        out.unresolved.add(a);
+        return;
+      }
+      for (const t of JSON.parse(targets) as string[]) walk(t, depth + 1);
+    };
+    walk(address, 0);
+    return { mailboxes: [...out.mailboxes], external: [...out.external], unresolved: [...out.unresolved] };
+  }
+
+  isEmpty(): boolean {
+    return this.st.anyDomain.get() === undefined;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private requireDomain(domain: string, address: string): void {
+    if (!this.st.hasDomain.get(domain)) {
+      throw new DirectoryError(`Domain ${domain} is not a local domain; add it first (needed for ${address}).`);
+    }
+  }
+
+  private requireFree(address: string): void {
+    if (this.st.hasMailbox.get(address)) throw new DirectoryError(`${address} already exists as a mailbox.`);
+    if (this.st.aliasTargets.get(address) !== undefined) throw new DirectoryError(`${address} already exists as an alias.`);
+  }
+}

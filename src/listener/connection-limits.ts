@@ -1,0 +1,35 @@
+// P4: concurrent connections overall and per client IP.
+
+export class ConnectionLimits {
+  private total = 0;
+  private readonly perIp = new Map<string, number>();
+
+  constructor(private maxTotal: number, private maxPerIp: number) {}
+
+  /** New limits after a reload; open connections are kept. */
+  update(maxTotal: number, maxPerIp: number): void {
+    this.maxTotal = maxTotal;
+    this.maxPerIp = maxPerIp;
+  }
+
+  /** Takes a slot, or names the limit that is full. */
+  acquire(ip: string): 'ok' | 'total' | 'per-ip' {
+    if (this.total >= this.maxTotal) return 'total';
+    const n = this.perIp.get(ip) ?? 0;
+    if (n >= this.maxPerIp) return 'per-ip';
+    this.total++;
+    this.perIp.set(ip, n + 1);
+    return 'ok';
+  }
+
+  release(ip: string): void {
+    this.total--;
+    const n = (this.perIp.get(ip) ?? 1) - 1;
+    if (n <= 0) this.perIp.delete(ip);
+    else this.perIp.set(ip, n);
+  }
+
+  get open(): number {
+    return this.total;
+  }
+}

@@ -1,0 +1,69 @@
+// P2 listeners: one TCP server per configured address. Implicit TLS (465) is
+// negotiated here before the session starts; STARTTLS happens in the session.
+
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Listener } from '../config/load.js';
+import { SmtpSession, normalizeIp, type SessionDeps } from '../smtp/session.js';
+import { upgradeToTls, tlsInfo } from '../smtp/session-auth.js';
+import { formatReply } from '../core/reply.js';
+import type { ConnectionLimits } from './connection-limits.js';
+
+export interface ListenerHost {
+  limits: ConnectionLimits;
+  /** Dependencies for a new session (the current config snapshot). */
+  sessionDeps(listener: Listener): SessionDeps;
+  sessions: Set<SmtpSession>;
+}
+
+export async function startListener(listener: Listener, host: ListenerHost): Promise<Server[]> {
+  const servers: Server[] = [];
+  for (const address of listener.addresses) {
+    const server = createServer({ noDelay: true }, (socket) => void accept(socket, listener, host));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: address, port: listener.port, ipv6Only: address.includes(':') }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    servers.push(server);
+  }
+  return servers;
+}
+
+async function accept(raw: Socket, listener: Listener, host: ListenerHost): Promise<void> {
+  const ip = normalizeIp(raw.remoteAddress ?? '');
+  raw.on('error', () => {}); // errors are reported by the session; never crash on a reset
+  const slot = host.limits.acquire(ip);
+  if (slot !== 'ok') {
+    const deps = host.sessionDeps(listener);
+    deps.log.info({ event: 'decision', check: 'connect.maxConnections', feature: 'P4', client: ip, action: 'drop', code: 421, enhanced: '4.7.0', reason: slot }, 'connection limit reached');
+    if (!listener.implicitTls) raw.end(formatReply({ code: 421, enhanced: '4.7.0', lines: [`${deps.config.hostname} Too many connections, please try again later`] }));
+    else raw.destroy();
+    return;
+  }
+  try {
+    const deps = host.sessionDeps(listener);
+    let socket: Socket = raw;
+    let tls;
+    if (listener.implicitTls) {
+      const secure = await upgradeToTls(raw, deps.tls.context(), deps.config.timeouts.tlsHandshakeMs);
+      if (!secure) {
+        raw.destroy();
+        return;
+      }
+      socket = secure;
+      tls = tlsInfo(secure);
+    }
+    const session = new SmtpSession(socket, deps);
+    session.info.tls = tls;
+    host.sessions.add(session);
+    try {
+      await session.run();
+    } finally {
+      host.sessions.delete(session);
+    }
+  } finally {
+    host.limits.release(ip);
+  }
+}

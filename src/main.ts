@@ -1,0 +1,154 @@
+// Wires config -> directory, spool, scheduler, policy, listeners; handles
+// SIGHUP (reload: new snapshot for new sessions, no connection dropped) and
+// SIGTERM (drain: stop listening, let transactions finish, then close).
+
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Server, AddressInfo } from 'node:net';
+import { loadConfigFile, ConfigError, type Listener, type Snapshot } from './config/load.js';
+import { createLogger, type Logger } from './log/logger.js';
+import { Directory } from './directory/store.js';
+import { ensureDemo } from './directory/demo.js';
+import { Spool } from './spool/spool.js';
+import { Scheduler, realClock, type Clock } from './scheduler/scheduler.js';
+import { PolicyRunner } from './policy/runner.js';
+import { builtinChecks } from './policy/checks.js';
+import { loadTls } from './listener/tls-context.js';
+import { ConnectionLimits } from './listener/connection-limits.js';
+import { startListener } from './listener/server.js';
+import type { SmtpSession, SessionDeps } from './smtp/session.js';
+
+export interface StartOptions {
+  configPath?: string;
+  /** Handle SIGHUP/SIGTERM/SIGINT (the CLI does; tests don't). */
+  signals?: boolean;
+  log?: Logger;
+  clock?: Clock;
+  /** Print the demo mailbox and how to reach it (the CLI does). */
+  announce?: boolean;
+}
+
+export interface RunningServer {
+  config(): Snapshot;
+  /** Bound ports by listener name (resolves port 0). */
+  ports: Record<string, number>;
+  directory: Directory;
+  spool: Spool;
+  scheduler: Scheduler;
+  log: Logger;
+  demo?: { address: string; password: string };
+  reload(): Snapshot;
+  stop(): Promise<void>;
+}
+
+export async function startServer(initial: Snapshot, opts: StartOptions = {}): Promise<RunningServer> {
+  let config = initial;
+  const log = opts.log ?? createLogger(config.log.level);
+  mkdirSync(config.dataDir, { recursive: true });
+  const directory = Directory.open(config.directoryPath);
+  const demo = config.directory.demo ? await ensureDemo(directory, config.directory.demo) : undefined;
+  const tls = await loadTls(config);
+  const spool = new Spool(join(config.dataDir, 'spool'));
+  const queued = await spool.open();
+  const scheduler = new Scheduler(config, spool, directory, log, opts.clock ?? realClock);
+  spool.onQueued = (id) => scheduler.enqueue(id);
+  const policy = new PolicyRunner(builtinChecks);
+  const limits = new ConnectionLimits(config.limits.maxConnections, config.limits.maxConnectionsPerIp);
+  const sessions = new Set<SmtpSession>();
+  const policyDeps = { directory, log, now: () => Date.now() };
+  const auth = { verify: (user: string, pw: string) => directory.verifyPassword(user, pw) };
+
+  const host = {
+    limits,
+    sessions,
+    sessionDeps(listener: Listener): SessionDeps {
+      // Each new session takes the snapshot current at its start (reload never changes a live session).
+      const l = config.listeners.find((x) => x.name === listener.name) ?? listener;
+      return { config, listener: l, policy, policyDeps, submitter: spool, auth, tls, log };
+    },
+  };
+
+  const servers: Server[] = [];
+  const ports: Record<string, number> = {};
+  try {
+    for (const l of config.listeners) {
+      const s = await startListener(l, host);
+      servers.push(...s);
+      ports[l.name] = (s[0].address() as AddressInfo).port;
+    }
+  } catch (e) {
+    for (const s of servers) s.close();
+    directory.close();
+    throw new Error(`cannot start listeners: ${(e as Error).message}`);
+  }
+  for (const id of queued) scheduler.enqueue(id);
+  log.info({ event: 'start', source: config.source, listeners: ports, queued: queued.length }, 'rampart started');
+
+  const reload = (): Snapshot => {
+    if (!opts.configPath) throw new ConfigError('embedded default', ['reload needs a configuration file (--config)']);
+    const next = loadConfigFile(opts.configPath);
+    const moved = next.listeners.filter((l) => {
+      const old = config.listeners.find((o) => o.name === l.name);
+      return !old || old.port !== l.port || old.addresses.join() !== l.addresses.join() || old.kind !== l.kind;
+    });
+    if (moved.length || next.listeners.length !== config.listeners.length) {
+      log.warn({ event: 'reload', listeners: moved.map((l) => l.name) }, 'listener addresses or ports changed: restart to apply them');
+    }
+    config = next;
+    limits.update(config.limits.maxConnections, config.limits.maxConnectionsPerIp);
+    scheduler.setConfig(config);
+    log.info({ event: 'reload', source: config.source }, 'configuration reloaded');
+    return config;
+  };
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      log.info({ event: 'stop', sessions: sessions.size }, 'draining');
+      await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))).concat(drain()));
+      await scheduler.stop();
+      directory.close();
+      log.info({ event: 'stop' }, 'stopped');
+    })());
+
+  // Idle sessions get 421 now; busy ones after their current command, or at the deadline.
+  const drain = async (): Promise<void> => {
+    for (const s of sessions) s.shutdown();
+    const deadline = Date.now() + config.timeouts.shutdownMs;
+    while (sessions.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    for (const s of sessions) s.close('shutdown deadline');
+  };
+
+  if (opts.signals) {
+    process.on('SIGHUP', () => {
+      try {
+        reload();
+      } catch (e) {
+        log.error({ event: 'reload', err: (e as Error).message }, 'reload refused; keeping the running configuration');
+      }
+    });
+    const onTerm = () => void stop().then(() => process.exit(0));
+    process.once('SIGTERM', onTerm);
+    process.once('SIGINT', onTerm);
+  }
+
+  if (opts.announce) announce(config, ports, demo);
+
+  return { config: () => config, ports, directory, spool, scheduler, log, demo, reload, stop };
+}
+
+function announce(config: Snapshot, ports: Record<string, number>, demo: { address: string; password: string } | undefined): void {
+  const lines = [`Rampart is running (${config.source}); data in ${config.dataDir}`];
+  for (const l of config.listeners) lines.push(`  ${l.name.padEnd(12)} ${l.addresses.join(', ')} port ${ports[l.name]}`);
+  if (demo) {
+    lines.push(`Demo mailbox: ${demo.address}  (password: ${demo.password}, shown once)`);
+  }
+  const mx = config.listeners.find((l) => l.kind === 'mx');
+  const mailbox = demo?.address ?? (config.directory.demo ? `${config.directory.demo.mailbox}@${config.directory.demo.domain}` : undefined);
+  if (mx && mailbox) {
+    lines.push(`Send it a message:  swaks --server ${mx.addresses[0]}:${ports[mx.name]} --to ${mailbox}`);
+    const [local, domain] = mailbox.split('@');
+    lines.push(`It lands in:        ${join(config.dataDir, 'mail', domain, local, 'Maildir', 'new')}`);
+  }
+  process.stderr.write(lines.join('\n') + '\n');
+}

@@ -1,0 +1,36 @@
+// The contract between the policy runner and its checks.
+
+import type { Verdict } from '../core/decision.js';
+import type { Address } from '../core/address.js';
+import type { Envelope, SessionInfo } from '../core/envelope.js';
+import type { Snapshot } from '../config/load.js';
+import type { Directory } from '../directory/store.js';
+import type { Logger } from '../log/logger.js';
+
+export type Stage = 'connect' | 'helo' | 'mail' | 'rcpt' | 'data' | 'eod';
+
+/** Services a check may use; injected so tests can replace them. */
+export interface PolicyDeps {
+  directory: Directory;
+  log: Logger;
+  now: () => number;
+}
+
+export interface CheckContext {
+  readonly stage: Stage;
+  readonly config: Snapshot;
+  readonly session: Readonly<SessionInfo>;
+  /** The transaction so far (empty before MAIL). */
+  readonly envelope: Readonly<Envelope> | undefined;
+  /** At the rcpt stage: the recipient being decided. */
+  readonly rcpt?: Address;
+  readonly deps: PolicyDeps;
+}
+
+export interface Check {
+  /** "<stage>.<settingName>", as in logs and in `policy.warn`. */
+  name: string;
+  /** SPEC feature ID. */
+  feature: string;
+  run(ctx: CheckContext): Verdict | Promise<Verdict>;
+}

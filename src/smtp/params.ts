@@ -1,0 +1,115 @@
+// ESMTP parameters of MAIL FROM and RCPT TO (RFC 5321 4.1.2 esmtp-param):
+// SIZE (RFC 1870), BODY (RFC 6152), SMTPUTF8 (RFC 6531), RET/ENVID/NOTIFY/ORCPT
+// (RFC 3461 DSN) and AUTH (RFC 4954). Unknown or repeated parameters are errors.
+
+export interface MailParams {
+  size?: number;
+  body?: '7BIT' | '8BITMIME';
+  smtputf8: boolean;
+  ret?: 'FULL' | 'HDRS';
+  envid?: string;
+  /** RFC 4954 AUTH= parameter, kept as given (xtext). */
+  auth?: string;
+}
+
+export interface RcptParams {
+  notify?: Array<'NEVER' | 'SUCCESS' | 'FAILURE' | 'DELAY'>;
+  /** ORCPT as "addr-type;xtext", kept verbatim. */
+  orcpt?: string;
+}
+
+export type ParamError = { error: string; code: number; enhanced: string };
+
+const KEYWORD = /^[A-Za-z0-9][A-Za-z0-9-]*$/;
+const VALUE = /^[\x21-\x3c\x3e-\x7e]+$/; // esmtp-value: any printable except "="
+const XTEXT = /^([\x21-\x2a\x2c-\x3c\x3e-\x7e]|\+[0-9A-F]{2})*$/;
+
+function splitParams(text: string): Array<[string, string | undefined]> | ParamError {
+  const out: Array<[string, string | undefined]> = [];
+  const seen = new Set<string>();
+  for (const p of text.split(' ')) {
+    if (p === '') continue;
+    const eq = p.indexOf('=');
+    const key = (eq < 0 ? p : p.slice(0, eq)).toUpperCase();
+    const value = eq < 0 ? undefined : p.slice(eq + 1);
+    if (!KEYWORD.test(key)) return { error: 'Syntax error in parameters', code: 501, enhanced: '5.5.4' };
+    if (value !== undefined && (value === '' || !VALUE.test(value)) && !/[^\x00-\x7f]/.test(value)) {
+      return { error: `Bad value for ${key}`, code: 501, enhanced: '5.5.4' };
+    }
+    if (seen.has(key)) return { error: `Duplicate parameter ${key}`, code: 501, enhanced: '5.5.4' };
+    seen.add(key);
+    out.push([key, value]);
+  }
+  return out;
+}
+
+const unsupported = (key: string): ParamError => ({ error: `Unsupported parameter ${key}`, code: 555, enhanced: '5.5.4' });
+const badValue = (key: string): ParamError => ({ error: `Bad value for ${key}`, code: 501, enhanced: '5.5.4' });
+
+export function parseMailParams(text: string): MailParams | ParamError {
+  const list = splitParams(text);
+  if ('error' in list) return list;
+  const p: MailParams = { smtputf8: false };
+  for (const [key, value] of list) {
+    switch (key) {
+      case 'SIZE':
+        if (value === undefined || !/^\d{1,20}$/.test(value)) return badValue(key);
+        p.size = Number(value);
+        break;
+      case 'BODY': {
+        const v = value?.toUpperCase();
+        if (v !== '7BIT' && v !== '8BITMIME') return v === 'BINARYMIME' ? unsupported('BODY=BINARYMIME') : badValue(key);
+        p.body = v;
+        break;
+      }
+      case 'SMTPUTF8':
+        if (value !== undefined) return badValue(key);
+        p.smtputf8 = true;
+        break;
+      case 'RET': {
+        const v = value?.toUpperCase();
+        if (v !== 'FULL' && v !== 'HDRS') return badValue(key);
+        p.ret = v;
+        break;
+      }
+      case 'ENVID':
+        if (value === undefined || value.length > 100 || !XTEXT.test(value)) return badValue(key);
+        p.envid = value;
+        break;
+      case 'AUTH':
+        if (value === undefined || (value !== '<>' && !XTEXT.test(value))) return badValue(key);
+        p.auth = value;
+        break;
+      default:
+        return unsupported(key);
+    }
+  }
+  return p;
+}
+
+export function parseRcptParams(text: string): RcptParams | ParamError {
+  const list = splitParams(text);
+  if ('error' in list) return list;
+  const p: RcptParams = {};
+  for (const [key, value] of list) {
+    switch (key) {
+      case 'NOTIFY': {
+        if (value === undefined) return badValue(key);
+        const items = value.toUpperCase().split(',');
+        const allowed = ['NEVER', 'SUCCESS', 'FAILURE', 'DELAY'];
+        if (!items.every((i) => allowed.includes(i)) || new Set(items).size !== items.length) return badValue(key);
+        if (items.includes('NEVER') && items.length > 1) return badValue(key);
+        p.notify = items as RcptParams['notify'];
+        break;
+      }
+      case 'ORCPT': {
+        if (value === undefined || value.length > 500 || !/^[A-Za-z0-9-]+;/.test(value)) return badValue(key);
+        p.orcpt = value;
+        break;
+      }
+      default:
+        return unsupported(key);
+    }
+  }
+  return p;
+}

@@ -1,0 +1,371 @@
+// The SMTP session: protocol only (RFC 5321). It reads one command, answers it,
+// and only then reads the next, so pipelined commands keep their order. Every
+// reply carries an enhanced status code. Policy decisions come from the runner;
+// message bytes go to a Submitter. This file never touches spool files.
+
+import type { Socket } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { formatReply } from '../core/reply.js';
+import type { Decision } from '../core/decision.js';
+import { parsePath, isDomain, parseAddressLiteral, formatAddress } from '../core/address.js';
+import type { Envelope, SessionInfo } from '../core/envelope.js';
+import type { Listener, Snapshot } from '../config/load.js';
+import type { PolicyRunner } from '../policy/runner.js';
+import type { PolicyDeps, Stage } from '../policy/types.js';
+import type { Logger } from '../log/logger.js';
+import { SocketInput } from './input.js';
+import { parseMailParams, parseRcptParams } from './params.js';
+import type { Submitter } from './submitter.js';
+import { ehloKeywords } from './extensions.js';
+import { receiveData, receiveBdat, type BdatState } from './session-data.js';
+import { handleAuth, handleStarttls, type TlsProvider, type Authenticator } from './session-auth.js';
+
+export interface SessionDeps {
+  config: Snapshot;
+  listener: Listener;
+  policy: PolicyRunner;
+  policyDeps: PolicyDeps;
+  submitter: Submitter;
+  auth: Authenticator;
+  tls: TlsProvider;
+  log: Logger;
+}
+
+/** RFC 4954 4: AUTH lines may be up to 12288 octets. */
+const AUTH_LINE_MAX = 12288;
+/** RFC 1870, 3461, 4954 each extend MAIL/RCPT lines; allow for them after EHLO. */
+const ESMTP_PARAM_ALLOWANCE = 1024;
+
+let sessionCounter = 0;
+
+export class SmtpSession {
+  readonly info: SessionInfo;
+  readonly input: SocketInput;
+  socket: Socket;
+  envelope: Envelope | undefined;
+  bdat: BdatState | undefined;
+  /** Refused commands and recipients (H5 feeds on this). */
+  failures = 0;
+  messages = 0;
+  private out = '';
+  private closed = false;
+  private idle = false;
+  private stopping = false;
+  private readonly started = Date.now();
+  private closeReason = 'quit';
+
+  constructor(socket: Socket, readonly deps: SessionDeps) {
+    this.socket = socket;
+    this.info = {
+      id: `${Date.now().toString(36)}${(++sessionCounter).toString(36)}${randomBytes(2).toString('hex')}`,
+      listener: deps.listener,
+      remoteAddress: normalizeIp(socket.remoteAddress ?? ''),
+      remotePort: socket.remotePort ?? 0,
+      localAddress: normalizeIp(socket.localAddress ?? ''),
+      localPort: socket.localPort ?? 0,
+      esmtp: false,
+    };
+    this.input = new SocketInput(deps.config.limits.maxPipelinedBytes);
+    this.input.onIdle = () => this.flush();
+    this.input.attach(socket);
+    socket.on('error', (e) => {
+      this.closeReason = `socket error: ${e.message}`;
+    });
+  }
+
+  get config(): Snapshot {
+    return this.deps.config;
+  }
+
+  // ---- output -------------------------------------------------------------
+
+  reply(code: number, enhanced: string | undefined, ...lines: string[]): void {
+    if (code >= 400) this.failures++;
+    this.out += formatReply({ code, enhanced, lines });
+  }
+
+  replyDecision(d: Decision): void {
+    this.reply(d.code, d.enhanced, d.text);
+  }
+
+  flush(): void {
+    if (this.out && !this.closed) {
+      this.socket.write(this.out);
+      this.out = '';
+    }
+  }
+
+  /** Sends what is pending and closes the connection. */
+  close(reason: string): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    this.closeReason = this.closeReason === 'quit' ? reason : this.closeReason;
+    this.input.detach();
+    this.socket.end();
+    // A peer that never reads must not keep the socket: destroy after a grace period.
+    setTimeout(() => this.socket.destroy(), 5000).unref();
+  }
+
+  /** SIGTERM: an idle session is closed now; a busy one after its current command. */
+  shutdown(): void {
+    this.stopping = true;
+    if (this.idle) {
+      this.reply(421, '4.3.2', `${this.config.hostname} Service shutting down, please try again later`);
+      this.close('shutdown');
+    }
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  resetTransaction(): void {
+    this.envelope = undefined;
+    this.bdat = undefined;
+  }
+
+  /** Runs one policy stage. */
+  policy(stage: Stage, rcpt?: Envelope['rcpts'][number]['address']): Promise<Decision | undefined> {
+    return this.deps.policy.run({
+      stage,
+      config: this.config,
+      session: this.info,
+      envelope: this.envelope,
+      rcpt,
+      deps: this.deps.policyDeps,
+    });
+  }
+
+  // ---- lifecycle ----------------------------------------------------------
+
+  async run(): Promise<void> {
+    try {
+      if (await this.greet()) await this.commandLoop();
+    } catch (e) {
+      this.deps.log.error({ session: this.info.id, err: (e as Error).stack }, 'session failed');
+      if (!this.closed) {
+        this.reply(421, '4.3.0', `${this.config.hostname} Local error, closing connection`);
+        this.close('internal error');
+      }
+    } finally {
+      if (this.envelope || this.bdat) await this.bdat?.sink?.abort().catch(() => {});
+      this.close(this.closeReason);
+      this.deps.log.info(
+        {
+          event: 'connection',
+          session: this.info.id,
+          listener: this.info.listener.name,
+          client: this.info.remoteAddress,
+          port: this.info.remotePort,
+          tls: this.info.tls?.protocol,
+          helo: this.info.helo,
+          authUser: this.info.authUser,
+          messages: this.messages,
+          failures: this.failures,
+          ms: Date.now() - this.started,
+          close: this.closeReason,
+        },
+        'connection closed',
+      );
+    }
+  }
+
+  private async greet(): Promise<boolean> {
+    const wait = this.info.listener.pregreetWaitMs;
+    if (wait > 0) {
+      await new Promise((r) => setTimeout(r, wait));
+      if (this.input.hasInput) {
+        this.deps.log.info({ event: 'decision', session: this.info.id, client: this.info.remoteAddress, check: 'connect.pregreet', feature: 'P4', action: 'drop', code: 554, enhanced: '5.5.1' }, 'client talked before the greeting');
+        this.reply(554, '5.5.1', 'Protocol error: client talked before the greeting');
+        this.close('pregreet');
+        return false;
+      }
+      if (this.closed || this.socket.destroyed) return false;
+    }
+    const d = await this.policy('connect');
+    if (d && d.action !== 'accept') {
+      this.replyDecision(d);
+      this.close(`connect ${d.check}`);
+      return false;
+    }
+    const banner = this.config.smtp.banner
+      .replace(/%LOCALDOMAIN%/g, this.config.hostname)
+      .replace(/%TIME%/g, new Date().toUTCString());
+    this.reply(220, undefined, banner);
+    return true;
+  }
+
+  private maxLineFor(verb: string): number {
+    if (verb === 'AUTH') return AUTH_LINE_MAX;
+    const base = this.config.limits.maxCommandLine;
+    return this.info.esmtp && (verb === 'MAIL' || verb === 'RCPT') ? base + ESMTP_PARAM_ALLOWANCE : base;
+  }
+
+  private async commandLoop(): Promise<void> {
+    const timeout = this.config.timeouts.commandMs;
+    while (!this.closed) {
+      if (this.stopping) {
+        this.reply(421, '4.3.2', `${this.config.hostname} Service shutting down, please try again later`);
+        return this.close('shutdown');
+      }
+      this.idle = true;
+      const r = await this.input.readLine(AUTH_LINE_MAX, timeout);
+      this.idle = false;
+      if (this.closed) return;
+      if (r.kind === 'eof') return this.close('client disconnected');
+      if (r.kind === 'timeout') {
+        this.reply(421, '4.4.2', `${this.config.hostname} Timeout exceeded, closing connection`);
+        return this.close('timeout');
+      }
+      if (r.kind === 'too-long') {
+        this.reply(500, '5.5.2', 'Line too long');
+        continue;
+      }
+      if ((r.bareLf || r.bareCr) && this.config.smtp.bareLineEndings === 'reject') {
+        this.reply(500, '5.5.2', 'Syntax error: command lines must end with CRLF, bare CR or LF not allowed');
+        continue;
+      }
+      const line = r.line.toString('utf8');
+      const sp = line.indexOf(' ');
+      const verb = (sp < 0 ? line : line.slice(0, sp)).toUpperCase();
+      const arg = sp < 0 ? '' : line.slice(sp + 1);
+      if (r.length > this.maxLineFor(verb)) {
+        this.reply(500, '5.5.2', 'Line too long');
+        continue;
+      }
+      await this.dispatch(verb, arg);
+    }
+  }
+
+  private async dispatch(verb: string, arg: string): Promise<void> {
+    switch (verb) {
+      case 'EHLO':
+      case 'HELO':
+        return this.helo(verb, arg);
+      case 'MAIL':
+        return this.mail(arg);
+      case 'RCPT':
+        return this.rcpt(arg);
+      case 'DATA':
+        if (arg !== '') return this.reply(501, '5.5.4', 'DATA takes no parameters');
+        return receiveData(this);
+      case 'BDAT':
+        return receiveBdat(this, arg);
+      case 'RSET':
+        if (arg !== '') return this.reply(501, '5.5.4', 'RSET takes no parameters');
+        this.resetTransaction();
+        return this.reply(250, '2.0.0', 'Ok');
+      case 'NOOP':
+        return this.reply(250, '2.0.0', 'Ok');
+      case 'QUIT':
+        this.reply(221, '2.0.0', `${this.config.hostname} Bye`);
+        return this.close('quit');
+      case 'HELP':
+        return this.reply(214, '2.0.0', 'See RFC 5321');
+      case 'VRFY':
+        // No user enumeration (P1): the same answer for every argument.
+        if (arg === '') return this.reply(501, '5.5.4', 'Syntax: VRFY address');
+        return this.reply(252, '2.5.2', 'Cannot VRFY user, but will accept message and attempt delivery');
+      case 'EXPN':
+        return this.reply(502, '5.5.1', 'EXPN is not available');
+      case 'STARTTLS':
+        return handleStarttls(this, arg);
+      case 'AUTH':
+        return handleAuth(this, arg);
+      default:
+        return this.reply(500, '5.5.1', 'Command unrecognized');
+    }
+  }
+
+  private async helo(verb: string, arg: string): Promise<void> {
+    const name = arg.trim();
+    const valid = name !== '' && !name.includes(' ') && (isDomain(name, true) || typeof parseAddressLiteral(name) !== 'string');
+    if (!valid) return this.reply(501, '5.5.4', `Syntax: ${verb} hostname`);
+    this.resetTransaction();
+    this.info.helo = name;
+    this.info.esmtp = verb === 'EHLO';
+    const d = await this.policy('helo');
+    if (d && d.action !== 'accept') {
+      this.info.helo = undefined;
+      this.replyDecision(d);
+      if (d.action === 'drop') this.close(`helo ${d.check}`);
+      return;
+    }
+    if (verb === 'HELO') return this.reply(250, undefined, this.config.hostname);
+    this.reply(250, undefined, this.config.hostname, ...ehloKeywords(this));
+  }
+
+  private async mail(arg: string): Promise<void> {
+    if (!this.info.helo) return this.reply(503, '5.5.1', 'Send EHLO or HELO first');
+    if (this.envelope) return this.reply(503, '5.5.1', 'Nested MAIL command');
+    if (this.info.listener.requireAuth && !this.info.authUser) return this.reply(530, '5.7.0', 'Authentication required');
+    const m = /^FROM:\s*/i.exec(arg);
+    if (!m) return this.reply(501, '5.5.4', 'Syntax: MAIL FROM:<address>');
+    const rest = arg.slice(m[0].length);
+    const utf8 = this.info.esmtp && /(^|\s)SMTPUTF8(\s|$)/i.test(rest.slice(rest.lastIndexOf('>') + 1));
+    const path = parsePath(rest, { utf8, allowNull: true });
+    if (!path.ok) return this.reply(501, '5.1.7', `Bad sender address syntax: ${path.error}`);
+    if (path.rest && !this.info.esmtp) return this.reply(555, '5.5.4', 'Parameters are not allowed after HELO');
+    const params = parseMailParams(path.rest);
+    if ('error' in params) return this.reply(params.code, params.enhanced, params.error);
+    const max = this.config.limits.maxMessageSize;
+    if (params.size !== undefined && params.size > max) {
+      return this.reply(552, '5.3.4', 'Message size exceeds fixed maximum message size');
+    }
+    this.envelope = { mailFrom: path.address, mailParams: params, rcpts: [] };
+    const d = await this.policy('mail');
+    if (d && d.action !== 'accept') {
+      this.envelope = undefined;
+      this.replyDecision(d);
+      if (d.action === 'drop') this.close(`mail ${d.check}`);
+      return;
+    }
+    this.reply(250, '2.1.0', 'Ok');
+  }
+
+  private async rcpt(arg: string): Promise<void> {
+    const env = this.envelope;
+    if (!env) return this.reply(503, '5.5.1', 'Need MAIL command first');
+    const m = /^TO:\s*/i.exec(arg);
+    if (!m) return this.reply(501, '5.5.4', 'Syntax: RCPT TO:<address>');
+    const path = parsePath(arg.slice(m[0].length), { utf8: env.mailParams.smtputf8, allowNull: false, allowPostmaster: true });
+    if (!path.ok) return this.reply(501, '5.1.3', `Bad recipient address syntax: ${path.error}`);
+    if (path.rest && !this.info.esmtp) return this.reply(555, '5.5.4', 'Parameters are not allowed after HELO');
+    const params = parseRcptParams(path.rest);
+    if ('error' in params) return this.reply(params.code, params.enhanced, params.error);
+    if (env.rcpts.length >= this.config.limits.maxRecipients) return this.reply(452, '4.5.3', 'Too many recipients');
+    const address = path.address!;
+    const d = await this.policy('rcpt', address);
+    if (d && d.action !== 'accept') {
+      this.replyDecision(d);
+      if (d.action === 'drop') this.close(`rcpt ${d.check}`);
+      return;
+    }
+    const key = formatAddress(address).toLowerCase();
+    if (!env.rcpts.some((r) => formatAddress(r.address).toLowerCase() === key)) env.rcpts.push({ address, params });
+    this.reply(250, '2.1.5', 'Ok');
+  }
+
+  /** After STARTTLS: the client must start over (RFC 3207 4.2). */
+  forgetAfterTls(): void {
+    this.resetTransaction();
+    this.info.helo = undefined;
+    this.info.esmtp = false;
+    this.info.authUser = undefined;
+  }
+
+  /** Swaps the socket (STARTTLS). */
+  replaceSocket(s: Socket): void {
+    this.socket = s;
+    this.input.attach(s);
+    s.on('error', (e) => {
+      this.closeReason = `socket error: ${e.message}`;
+    });
+  }
+}
+
+/** "::ffff:127.0.0.1" -> "127.0.0.1". */
+export function normalizeIp(ip: string): string {
+  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
+}
