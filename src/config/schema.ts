@@ -73,6 +73,7 @@ export const ConfigSchema = z
     delivery: z
       .object({
         concurrency: z.number().int().min(1).max(256).default(8).describe('Q1: messages delivered at once.'),
+        hold: z.boolean().default(false).describe('R10: hold all delivery; messages stay queued until this is false again (SIGHUP reload applies it).'),
         retryMs: z.array(ms).min(1).default([60000, 300000, 900000, 3600000]).describe('Q1: waits between delivery attempts after a temporary failure; the last repeats.'),
         giveUpMs: ms.default(5 * 24 * 3600 * 1000).describe('Q1: age after which a temporarily failing message is given up.'),
       })

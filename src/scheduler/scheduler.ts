@@ -51,6 +51,7 @@ export class Scheduler {
 
   setConfig(c: Snapshot): void {
     this.config = c;
+    this.pump(); // a release (hold: false) or a higher concurrency takes effect now
   }
 
   enqueue(id: string): void {
@@ -67,7 +68,7 @@ export class Scheduler {
 
   /** Resolves when nothing is queued or in delivery (tests, shutdown). */
   idle(): Promise<void> {
-    if (this.running === 0 && this.ready.length === 0) return Promise.resolve();
+    if (this.running === 0 && (this.ready.length === 0 || this.config.delivery.hold)) return Promise.resolve();
     return new Promise((r) => this.idleWaiters.push(r));
   }
 
@@ -80,7 +81,7 @@ export class Scheduler {
   }
 
   private pump(): void {
-    while (!this.stopped && this.running < this.config.delivery.concurrency && this.ready.length) {
+    while (!this.stopped && !this.config.delivery.hold && this.running < this.config.delivery.concurrency && this.ready.length) {
       const id = this.ready.shift()!;
       this.running++;
       void this.attempt(id).finally(() => {

@@ -107,10 +107,10 @@ export class SmtpSession {
     setTimeout(() => this.socket.destroy(), 5000).unref();
   }
 
-  /** SIGTERM: an idle session is closed now; a busy one after its current command. */
+  /** SIGTERM: a session between transactions is closed now; one in a transaction may finish it. */
   shutdown(): void {
     this.stopping = true;
-    if (this.idle) {
+    if (this.idle && !this.envelope) {
       this.reply(421, '4.3.2', `${this.config.hostname} Service shutting down, please try again later`);
       this.close('shutdown');
     }
@@ -205,7 +205,7 @@ export class SmtpSession {
   private async commandLoop(): Promise<void> {
     const timeout = this.config.timeouts.commandMs;
     while (!this.closed) {
-      if (this.stopping) {
+      if (this.stopping && !this.envelope) {
         this.reply(421, '4.3.2', `${this.config.hostname} Service shutting down, please try again later`);
         return this.close('shutdown');
       }

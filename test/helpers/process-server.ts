@@ -1,0 +1,108 @@
+// Runs Rampart as a real child process through its CLI (`rampart -c file serve`),
+// for tests of signals, crashes and restarts.
+
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+
+export const CLI = resolve('dist/src/cli/rampart.js');
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => res(port));
+    });
+    s.on('error', rej);
+  });
+}
+
+export class ProcessServer {
+  child: ChildProcess | undefined;
+  output = '';
+  readonly configPath: string;
+
+  constructor(readonly dir: string, readonly port: number) {
+    this.configPath = join(dir, 'rampart.yaml');
+  }
+
+  static async create(extra: Record<string, unknown> = {}): Promise<ProcessServer> {
+    const dir = mkdtempSync(join(tmpdir(), 'rampart-proc-'));
+    const ps = new ProcessServer(dir, await freePort());
+    ps.writeConfig(extra);
+    ps.cli('domain', 'add', 'example.test');
+    ps.cli('user', 'add', 'alice@example.test', '--password', 'alice-secret-pw');
+    return ps;
+  }
+
+  writeConfig(extra: Record<string, unknown>): void {
+    const cfg = {
+      hostname: 'mx.rampart.test',
+      dataDir: './data',
+      listeners: [{ name: 'mx', kind: 'mx', addresses: ['127.0.0.1'], port: this.port, pregreetWaitMs: 0 }],
+      timeouts: { shutdownMs: 3000 },
+      ...extra,
+    };
+    writeFileSync(this.configPath, stringify(cfg));
+  }
+
+  cli(...args: string[]): string {
+    return execFileSync(process.execPath, [CLI, '-c', this.configPath, ...args], { encoding: 'utf8', timeout: 20000 });
+  }
+
+  /** Starts `serve` and waits until the port answers. */
+  async start(): Promise<void> {
+    this.output = '';
+    const child = spawn(process.execPath, [CLI, '-c', this.configPath, 'serve'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    child.stdout!.on('data', (d) => (this.output += d));
+    child.stderr!.on('data', (d) => (this.output += d));
+    const deadline = Date.now() + 15000;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) throw new Error(`server exited: ${this.output}`);
+      const ok = await new Promise<boolean>((r) => {
+        const s = connect({ port: this.port, host: '127.0.0.1' }, () => {
+          s.destroy();
+          r(true);
+        });
+        s.on('error', () => r(false));
+      });
+      if (ok) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`server did not start: ${this.output}`);
+  }
+
+  /** Sends a signal and waits (bounded) for the process to exit; returns its exit code. */
+  async signal(sig: NodeJS.Signals, timeoutMs = 10000): Promise<number | null> {
+    const child = this.child!;
+    if (child.exitCode !== null) return child.exitCode;
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill(sig);
+    const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutMs));
+    const res = await Promise.race([exited, timer]);
+    if (res === 'timeout') {
+      child.kill('SIGKILL');
+      throw new Error(`server did not exit after ${sig}`);
+    }
+    return res;
+  }
+
+  /** Waits until the log output contains `text`. */
+  async waitForOutput(text: string, timeoutMs = 10000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.output.includes(text)) {
+      if (Date.now() > deadline) throw new Error(`"${text}" not seen in output: ${this.output}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  cleanup(): void {
+    if (this.child && this.child.exitCode === null) this.child.kill('SIGKILL');
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,91 @@
+// Starts a real Rampart server in-process on loopback, on free ports, with its
+// data in a fresh temporary directory and a small directory of test users.
+
+import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { validateConfig } from '../../src/config/load.js';
+import { createLogger } from '../../src/log/logger.js';
+import { startServer, type RunningServer } from '../../src/main.js';
+
+export interface TestServer {
+  server: RunningServer;
+  dataDir: string;
+  ports: Record<string, number>;
+  /** Every JSON log line the server wrote. */
+  logs: Array<Record<string, unknown>>;
+  /** Messages (full file text) in a mailbox's Maildir/new, oldest first. */
+  maildir(mailbox: string): string[];
+  /** Waits until the scheduler has nothing in delivery. */
+  delivered(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export const USERS = {
+  alice: { address: 'alice@example.test', password: 'alice-secret-pw' },
+  bob: { address: 'bob@example.test', password: 'bob-secret-pw' },
+};
+
+/** Deep-merges `over` into `base` (arrays are replaced). */
+function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    out[k] = v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object' && !Array.isArray(b) ? merge(b as Record<string, unknown>, v as Record<string, unknown>) : v;
+  }
+  return out;
+}
+
+export async function startTestServer(overrides: Record<string, unknown> = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'rampart-test-'));
+  const base = {
+    hostname: 'mx.rampart.test',
+    dataDir,
+    listeners: [
+      { name: 'mx', kind: 'mx', addresses: ['127.0.0.1'], port: 0, pregreetWaitMs: 0 },
+      { name: 'submission', kind: 'submission', addresses: ['127.0.0.1'], port: 0 },
+      { name: 'submissions', kind: 'submissions', addresses: ['127.0.0.1'], port: 0 },
+    ],
+    log: { level: 'info' },
+  };
+  const snap = validateConfig(merge(base, overrides), 'test', dataDir);
+  const logs: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line));
+      cb();
+    },
+  });
+  const log = createLogger(snap.log.level, sink);
+  const server = await startServer(snap, { log });
+  const dir = server.directory;
+  if (!dir.isLocalDomain('example.test')) {
+    dir.addDomain('example.test');
+    await dir.addMailbox(USERS.alice.address, USERS.alice.password);
+    await dir.addMailbox(USERS.bob.address, USERS.bob.password);
+    dir.addAlias('postmaster@example.test', [USERS.alice.address]);
+    dir.addAlias('team@example.test', [USERS.alice.address, USERS.bob.address]);
+  }
+  return {
+    server,
+    dataDir,
+    ports: server.ports,
+    logs,
+    maildir(mailbox: string): string[] {
+      const [local, domain] = mailbox.split('@');
+      const d = join(dataDir, 'mail', domain, local, 'Maildir', 'new');
+      if (!existsSync(d)) return [];
+      return readdirSync(d)
+        .sort()
+        .map((f) => readFileSync(join(d, f), 'latin1'));
+    },
+    async delivered() {
+      await server.scheduler.idle();
+    },
+    async stop() {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
