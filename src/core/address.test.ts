@@ -195,3 +195,166 @@ test('address table is well formed', () => {
 for (const [name, input, opts, want] of cases) {
   test(`parsePath: ${name}`, () => check(name, input, opts, want));
 }
+
+test('R1 relay-trick battery: every trick fails or keeps exactly the last domain', () => {
+  const tricks = [
+    'u%remote@local', 'remote!u@local', 'u@remote@local', '"u@remote"@local', 'u@local.', 'u@[1.2.3.4]',
+    'u@[IPv6:::1]', 'u%remote.example%other@local', 'remote.example!other!u@local', '"u@remote"@LOCAL',
+    '"u%remote"@local', '"@remote:u"@local', '@remote:u@local', '@a,@b:u@local', 'u@local@', '@local',
+    'u@', 'u@.local', 'u@local..', 'u@lo..cal', '.u@local', 'u..v@local', 'u@-local', 'u@local-',
+    'u@remote\\@local', 'u@remote%local', 'u@remote!local', 'u@remote,local', 'u@remote;local', 'u@remote local',
+    'u@remote\x00local', 'u@remote\rlocal', 'u@remote\nlocal', '"u\\"@remote"@local',
+  ];
+  for (const trick of tricks) {
+    for (const opts of [RCPT, MAIL, UTF8]) {
+      const r = parsePath(`<${trick}>`, opts);
+      if (!r.ok || r.address === null) continue;
+      const last = trick.slice(trick.lastIndexOf('@') + 1).toLowerCase();
+      assert.equal(r.address.domain, last, `${JSON.stringify(trick)} parsed to domain ${r.address.domain}`);
+      assert.ok(!r.address.domain.includes('@') && !r.address.domain.includes('%') && !r.address.domain.includes('!'), trick);
+    }
+  }
+  // Not open to a glued suffix after ">" either.
+  assert.equal(parsePath('<u@local>x', RCPT).ok, false);
+});
+
+test('R1 source routes are dropped: raw holds only the final mailbox', () => {
+  const r = parsePath('<@a,@b:u@c>', RCPT);
+  assert.ok(r.ok && r.address);
+  assert.equal(r.address.raw, 'u@c');
+  assert.equal(formatAddress(r.address), 'u@c');
+});
+
+const mailboxCases: Array<[string, string, boolean, { local: string; domain: string; quoted: boolean } | 'fail']> = [
+  ['P1 plain', 'u@example.com', false, { local: 'u', domain: 'example.com', quoted: false }],
+  ['P1 case', 'User@EXAMPLE.com', false, { local: 'User', domain: 'example.com', quoted: false }],
+  ['P1 quoted', '"a b"@x.org', false, { local: 'a b', domain: 'x.org', quoted: true }],
+  ['P1 quoted escaped', '"a\\"b"@x.org', false, { local: 'a"b', domain: 'x.org', quoted: true }],
+  ['P1 quoted unterminated', '"ab@x.org', false, 'fail'],
+  ['P1 quoted text after', '"a"b@x.org', false, 'fail'],
+  ['P1 no @', 'abc', false, 'fail'],
+  ['P1 starts with @', '@x.org', false, 'fail'],
+  ['P1 two @', 'a@b@x.org', false, 'fail'],
+  ['P1 UTF-8 off', 'ü@x.org', false, 'fail'],
+  ['P1 UTF-8 on', 'ü@X.org', true, { local: 'ü', domain: 'x.org', quoted: false }],
+  ['P1 literal', 'u@[10.0.0.1]', false, { local: 'u', domain: '[10.0.0.1]', quoted: false }],
+  ['P1 bad literal', 'u@[10.0.0.1', false, 'fail'],
+  ['P1 trailing dot', 'u@x.org.', false, 'fail'],
+];
+
+for (const [name, input, utf8, want] of mailboxCases) {
+  test(`parseMailbox: ${name} ${JSON.stringify(input)}`, () => {
+    const r = parseMailbox(input, utf8);
+    if (want === 'fail') {
+      assert.equal(typeof r, 'string', `expected an error, got ${JSON.stringify(r)}`);
+      return;
+    }
+    assert.equal(typeof r, 'object', `expected an address, got ${JSON.stringify(r)}`);
+    const ad = r as Address;
+    assert.equal(ad.local, want.local);
+    assert.equal(ad.domain, want.domain);
+    assert.equal(ad.quoted, want.quoted);
+    assert.equal(ad.raw, input);
+  });
+}
+
+const domainCases: Array<[string, boolean, boolean]> = [
+  ['example.com', false, true],
+  ['EXAMPLE.COM', false, true],
+  ['a', false, true],
+  ['a-b.c-d', false, true],
+  ['1.2.3.4', false, true], // RFC 5321 sub-domain grammar allows all-digit labels
+  ['xn--bcher-kva.example', false, true],
+  ['', false, false],
+  ['.', false, false],
+  ['example.com.', false, false],
+  ['.example.com', false, false],
+  ['ex..com', false, false],
+  ['-ex.com', false, false],
+  ['ex-.com', false, false],
+  ['ex_ample.com', false, false],
+  ['ex ample.com', false, false],
+  ['ex\r\nample.com', false, false],
+  ['[1.2.3.4]', false, false],
+  ['bücher.example', false, false],
+  ['bücher.example', true, true],
+  ['ü-.example', true, false],
+  ['a'.repeat(63), false, true],
+  ['a'.repeat(64), false, false],
+  [Array(4).fill('a'.repeat(63)).join('.') + '.abc', false, true], // 255 octets
+  [Array(4).fill('a'.repeat(63)).join('.') + '.abcd', false, false], // 256 octets
+];
+
+for (const [input, utf8, want] of domainCases) {
+  test(`isDomain: P1 ${JSON.stringify(input.length > 40 ? `${input.slice(0, 20)}...(${input.length})` : input)} utf8=${utf8} -> ${want}`, () => {
+    assert.equal(isDomain(input, utf8), want);
+  });
+}
+
+const literalCases: Array<[string, { kind: 'ipv4' | 'ipv6' | 'general'; value: string } | 'fail']> = [
+  ['[192.0.2.1]', { kind: 'ipv4', value: '192.0.2.1' }],
+  ['[0.0.0.0]', { kind: 'ipv4', value: '0.0.0.0' }],
+  ['[255.255.255.255]', { kind: 'ipv4', value: '255.255.255.255' }],
+  ['[256.0.0.1]', 'fail'],
+  ['[1.2.3]', 'fail'],
+  ['[1.2.3.4.5]', 'fail'],
+  ['[1.2.3.04]', 'fail'],
+  ['[1.2.3.4', 'fail'],
+  ['1.2.3.4]', 'fail'],
+  ['1.2.3.4', 'fail'],
+  ['[]', 'fail'],
+  ['[IPv6:2001:db8::1]', { kind: 'ipv6', value: '2001:db8::1' }],
+  ['[IPv6:2001:DB8::A]', { kind: 'ipv6', value: '2001:db8::a' }],
+  ['[IPV6:::1]', { kind: 'ipv6', value: '::1' }],
+  ['[IPv6:::ffff:192.0.2.1]', { kind: 'ipv6', value: '::ffff:192.0.2.1' }],
+  ['[IPv6:1.2.3.4]', 'fail'],
+  ['[IPv6:]', 'fail'],
+  ['[IPv6:gggg::1]', 'fail'],
+  ['[IPv6:fe80::1%eth0]', 'fail'],
+  ['[::1]', 'fail'],
+  ['[x400:c=us;a=b]', { kind: 'general', value: 'x400:c=us;a=b' }],
+  ['[tag:a[b]', 'fail'],
+  ['[tag:a\\b]', 'fail'],
+  ['[tag:a b]', 'fail'],
+  ['[-tag:x]', { kind: 'general', value: '-tag:x' }], // Ldh-str: RFC 5321 does not forbid a leading hyphen in the tag
+  ['[tag-:x]', 'fail'],
+  ['[:x]', 'fail'],
+];
+
+for (const [input, want] of literalCases) {
+  test(`parseAddressLiteral: P1/R8 ${JSON.stringify(input)}`, () => {
+    const r = parseAddressLiteral(input);
+    if (want === 'fail') assert.equal(typeof r, 'string', `expected an error, got ${JSON.stringify(r)}`);
+    else assert.deepEqual(r, want);
+  });
+}
+
+test('formatAddress: null path, bare postmaster, quoting when needed, and round trip', () => {
+  assert.equal(formatAddress(null), '');
+  const pm = parsePath('<Postmaster>', RCPT);
+  assert.ok(pm.ok && pm.address);
+  assert.equal(formatAddress(pm.address), 'postmaster');
+  const table: Array<[string, boolean, string]> = [
+    ['<User@Example.COM>', false, 'User@example.com'],
+    ['<"john"@x.org>', false, 'john@x.org'],
+    ['<"john doe"@x.org>', false, '"john doe"@x.org'],
+    ['<"a@b"@x.org>', false, '"a@b"@x.org'],
+    ['<"a\\"b"@x.org>', false, '"a\\"b"@x.org'],
+    ['<"a\\\\b"@x.org>', false, '"a\\\\b"@x.org'],
+    ['<".a"@x.org>', false, '".a"@x.org'],
+    ['<""@x.org>', false, '""@x.org'],
+    ['<u@[IPv6:::1]>', false, 'u@[ipv6:::1]'],
+    ['<jürgen@bücher.example>', true, 'jürgen@bücher.example'],
+  ];
+  for (const [input, utf8, want] of table) {
+    const r = parsePath(input, { utf8, allowNull: false });
+    assert.ok(r.ok && r.address, input);
+    const text = formatAddress(r.address);
+    assert.equal(text, want, input);
+    // Round trip: the formatted text parses back to the same local part and domain.
+    const back = parseMailbox(text, utf8);
+    assert.equal(typeof back, 'object', `${text} should parse back`);
+    assert.equal((back as Address).local, r.address.local);
+    assert.equal((back as Address).domain, r.address.domain);
+  }
+});

@@ -164,7 +164,8 @@ export function parseAddressLiteral(s: string): { kind: 'ipv4' | 'ipv6' | 'gener
   const m = /^([A-Za-z0-9-]*[A-Za-z0-9]):([\x21-\x5a\x5e-\x7e]+)$/.exec(body);
   if (!m) return 'bad address literal';
   if (m[1].toLowerCase() === 'ipv6') {
-    return isIP(m[2]) === 6 ? { kind: 'ipv6', value: m[2].toLowerCase() } : 'bad IPv6 literal';
+    // No zone index ("fe80::1%eth0"): node's isIP accepts one, RFC 5321 IPv6-addr does not.
+    return isIP(m[2]) === 6 && !m[2].includes('%') ? { kind: 'ipv6', value: m[2].toLowerCase() } : 'bad IPv6 literal';
   }
   return { kind: 'general', value: body };
 }
