@@ -281,8 +281,9 @@ const domainCases: Array<[string, boolean, boolean]> = [
   ['ü-.example', true, false],
   ['a'.repeat(63), false, true],
   ['a'.repeat(64), false, false],
-  [Array(4).fill('a'.repeat(63)).join('.') + '.abc', false, true], // 255 octets
-  [Array(4).fill('a'.repeat(63)).join('.') + '.abcd', false, false], // 256 octets
+  [Array(4).fill('a'.repeat(63)).join('.'), false, true], // 255 octets
+  [Array(3).fill('a'.repeat(63)).join('.') + `.${'b'.repeat(61)}.c`, false, true], // 255 octets
+  [Array(3).fill('a'.repeat(63)).join('.') + `.${'b'.repeat(62)}.c`, false, false], // 256 octets
 ];
 
 for (const [input, utf8, want] of domainCases) {
