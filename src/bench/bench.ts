@@ -7,6 +7,7 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { parseOptions, UsageError, USAGE, type BenchOptions } from './options.js';
 import { ServerProcess, MemSampler, LOG_LEVEL, HOST, SINK } from './server-process.js';
 import { messageFactory } from './message.js';
@@ -20,14 +21,14 @@ const IDLE_TARGET_BYTES = 10 * 1024;
 const mib = (kb: number) => (kb / 1024).toFixed(1);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** CPU seconds (user + system) used so far by a process, from /proc/<pid>/stat. */
-function cpuSeconds(pid: number): number | undefined {
+/** CPU seconds (user, system) used so far by a process, from /proc/<pid>/stat. */
+function cpuSeconds(pid: number): { user: number; sys: number } {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in USER_HZ (100 on Linux)
+    return { user: Number(f[11]) / 100, sys: Number(f[12]) / 100 }; // utime, stime in USER_HZ (100 on Linux)
   } catch {
-    return undefined;
+    return { user: NaN, sys: NaN };
   }
 }
 
@@ -40,7 +41,7 @@ function serverLine(sp: ServerProcess, o: BenchOptions, maxConn: number): string
   return (
     `node ${join('dist', 'src', 'cli', 'rampart.js')} serve (pid ${sp.pid}) on ${HOST}:${sp.port}; ` +
     `pregreetWaitMs 0 (no early-talker wait); log level "${LOG_LEVEL}" (logging at info costs throughput); ` +
-    `maxConnections = maxConnectionsPerIp = ${maxConn}` +
+    `maxConnections = maxConnectionsPerIp = ${maxConn}; data in ${sp.dataDir} (temporary; TMPDIR moves it)` +
     (o.cpuProfDir ? `; under node --cpu-prof (slower), profile in ${o.cpuProfDir}` : '')
   );
 }
@@ -54,7 +55,7 @@ async function loadMode(o: BenchOptions, sp: ServerProcess, maxConn: number): Pr
   const hwmAtStart = before.hwmKb;
   mem.maxRssKb = before.rssKb;
   mem.start();
-  const cpu0 = cpuSeconds(sp.pid) ?? NaN;
+  const cpu0 = cpuSeconds(sp.pid);
   const self0 = selfCpuSeconds();
   const res = await runLoad(
     {
@@ -67,7 +68,7 @@ async function loadMode(o: BenchOptions, sp: ServerProcess, maxConn: number): Pr
     },
     factory,
   );
-  const cpu1 = cpuSeconds(sp.pid) ?? NaN;
+  const cpu1 = cpuSeconds(sp.pid);
   const self1 = selfCpuSeconds();
   const peak = { rssKb: mem.maxRssKb, hwmKb: mem.hwmKb };
   // Delivery check: the spool must drain into the mailbox.
@@ -88,7 +89,9 @@ async function loadMode(o: BenchOptions, sp: ServerProcess, maxConn: number): Pr
   const lat = latencyStats(res.latenciesMs);
   const elapsedS = res.elapsedMs / 1000;
   const rate = res.ok / elapsedS;
-  const serverCpu = cpu1 - cpu0;
+  const serverUser = cpu1.user - cpu0.user;
+  const serverSys = cpu1.sys - cpu0.sys;
+  const serverCpu = serverUser + serverSys;
   const clientCpu = self1 - self0;
   const drained = delivered === res.ok && queued === 0 && incoming === 0;
   const errorKinds = [...res.errorKinds].map(([what, count]) => ({ what, count }));
@@ -116,7 +119,7 @@ async function loadMode(o: BenchOptions, sp: ServerProcess, maxConn: number): Pr
         messagesPerSecond: +rate.toFixed(1),
         latencyMs: { p50: +lat.p50.toFixed(2), p99: +lat.p99.toFixed(2), max: +lat.max.toFixed(2), mean: +lat.mean.toFixed(2) },
         serverRssKb: { before: before.rssKb, peak: peak.rssKb, hwm: peak.hwmKb, hwmAtStart, samples: mem.samples },
-        cpuSeconds: { server: +serverCpu.toFixed(2), client: +clientCpu.toFixed(2) },
+        cpuSeconds: { server: +serverCpu.toFixed(2), serverUser: +serverUser.toFixed(2), serverSys: +serverSys.toFixed(2), client: +clientCpu.toFixed(2) },
         delivered,
         spoolQueue: queued,
         spoolIncoming: incoming,
@@ -143,7 +146,7 @@ async function loadMode(o: BenchOptions, sp: ServerProcess, maxConn: number): Pr
       `  throughput   ${rate.toFixed(0)} messages/s`,
       `  latency      p50 ${lat.p50.toFixed(2)} ms, p99 ${lat.p99.toFixed(2)} ms, max ${lat.max.toFixed(2)} ms (mean ${lat.mean.toFixed(2)}; MAIL FROM written -> 250 after the final dot)`,
       `  server RSS   before load ${mib(before.rssKb)} MiB, peak ${mib(peak.rssKb)} MiB (VmRSS sampled every 100 ms, ${mem.samples} samples; VmHWM ${mib(peak.hwmKb)} MiB, ${mib(hwmAtStart)} MiB before load)`,
-      `  cpu          server ${serverCpu.toFixed(2)} s (${((serverCpu / elapsedS) * 100).toFixed(0)}% of one core), load generator ${clientCpu.toFixed(2)} s (${((clientCpu / elapsedS) * 100).toFixed(0)}%)`,
+      `  cpu          server ${serverCpu.toFixed(2)} s (user ${serverUser.toFixed(2)}, sys ${serverSys.toFixed(2)}; ${((serverCpu / elapsedS) * 100).toFixed(0)}% of one core, ${availableParallelism()} cores), load generator ${clientCpu.toFixed(2)} s (${((clientCpu / elapsedS) * 100).toFixed(0)}%)`,
       `  delivered    ${delivered} of ${res.ok} in ${SINK} Maildir/new (waited ${(deliveryWaitMs / 1000).toFixed(1)} s); spool queue ${queued}, incoming ${incoming}, failed ${failedDir}` +
         (drained ? ' — drained' : ' — NOT DRAINED'),
     ];

@@ -24,7 +24,8 @@ export function withType(s: Readonly<SessionInfo>, smtputf8: boolean): string {
 /** Folded, CRLF-terminated header field. */
 export function receivedHeader(r: ReceivedInput): string {
   const s = r.session;
-  const helo = s.helo ? sanitize(s.helo) : 'unknown';
+  // R9: an address-literal HELO ("[192.0.2.7]", what many MUAs send) is the client IP too.
+  const helo = s.helo && !(r.hideClientIp && s.helo.startsWith('[')) ? sanitize(s.helo) : 'unknown';
   const tcpInfo = r.hideClientIp ? '' : ` (${addressLiteral(s.remoteAddress)})`;
   const lines = [`Received: from ${helo}${tcpInfo}`];
   const tls = s.tls ? ` (using ${s.tls.protocol} with cipher ${s.tls.cipher})` : '';

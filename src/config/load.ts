@@ -34,7 +34,12 @@ export interface Snapshot extends Omit<Config, 'listeners'> {
 export function validateConfig(raw: unknown, source: string, baseDir: string): Snapshot {
   const result = ConfigSchema.safeParse(raw ?? {});
   if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`);
+    const problems = result.error.issues.flatMap((i) =>
+      // Name the unknown key itself ("smtp.bogus"), not only the object holding it.
+      i.code === 'unrecognized_keys'
+        ? i.keys.map((k) => `${[...i.path, k].join('.')}: unknown key`)
+        : [`${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`],
+    );
     throw new ConfigError(source, problems);
   }
   return resolveSnapshot(result.data, source, baseDir);

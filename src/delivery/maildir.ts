@@ -30,8 +30,13 @@ export function maildirPath(dataDir: string, mailbox: string): string {
   return join(dataDir, 'mail', domain, local, 'Maildir');
 }
 
+/** Maildirs known to exist, so a delivery costs no mkdir calls (bounded by the mailbox count). */
+const knownMaildirs = new Set<string>();
+
 export async function ensureMaildir(dir: string): Promise<void> {
+  if (knownMaildirs.has(dir)) return;
   await Promise.all(['tmp', 'new', 'cur'].map((d) => mkdir(join(dir, d), { recursive: true, mode: 0o700 })));
+  knownMaildirs.add(dir);
 }
 
 /** Delivers one copy; returns the file name in new/. */
@@ -42,7 +47,13 @@ export async function deliverToMaildir(dir: string, prefix: string, src: Maildir
   const now = Date.now();
   const name = `${Math.floor(now / 1000)}.M${(now % 1000) * 1000}P${process.pid}Q${++counter}.${host},S=${size}`;
   const tmp = join(dir, 'tmp', name);
-  const out = await open(tmp, 'wx', 0o600);
+  let out;
+  try {
+    out = await open(tmp, 'wx', 0o600);
+  } catch (e) {
+    knownMaildirs.delete(dir); // removed behind our back: recreate next time
+    throw e;
+  }
   try {
     const input = await open(src.path, 'r');
     try {

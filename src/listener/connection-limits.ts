@@ -23,10 +23,11 @@ export class ConnectionLimits {
   }
 
   release(ip: string): void {
+    const held = this.perIp.get(ip);
+    if (held === undefined) return; // no slot held: never let `total` go below the open count
     this.total--;
-    const n = (this.perIp.get(ip) ?? 1) - 1;
-    if (n <= 0) this.perIp.delete(ip);
-    else this.perIp.set(ip, n);
+    if (held <= 1) this.perIp.delete(ip);
+    else this.perIp.set(ip, held - 1);
   }
 
   get open(): number {

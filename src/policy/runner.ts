@@ -21,7 +21,8 @@ export class PolicyRunner {
         verdict = tempfail(check.name, 451, '4.3.0', 'Temporary local problem, please try again later', `check failed: ${(e as Error).message}`, check.feature);
       }
       if (verdict) {
-        const d = finalize({ feature: check.feature, ...verdict }, ctx);
+        // `?? check.feature`, not a spread default: reject() etc. set `feature: undefined`.
+        const d = finalize({ ...verdict, feature: verdict.feature ?? check.feature }, ctx);
         if (d) return d;
       }
     }

@@ -21,8 +21,12 @@ export interface RcptParams {
 export type ParamError = { error: string; code: number; enhanced: string };
 
 const KEYWORD = /^[A-Za-z0-9][A-Za-z0-9-]*$/;
-const VALUE = /^[\x21-\x3c\x3e-\x7e]+$/; // esmtp-value: any printable except "="
+// esmtp-value: any printable ASCII except "=", or UTF-8 beyond ASCII (RFC 6531 3.3).
+// Never a control character, space or "=", whatever else the value holds.
+const VALUE = /^(?:[\x21-\x3c\x3e-\x7e]|[^\x00-\x7f])+$/u;
 const XTEXT = /^([\x21-\x2a\x2c-\x3c\x3e-\x7e]|\+[0-9A-F]{2})*$/;
+// ORCPT: addr-type ";" xtext (RFC 3461 4.2), or its RFC 6533 UTF-8 forms.
+const ORCPT = /^[A-Za-z0-9-]+;([\x21-\x2a\x2c-\x3c\x3e-\x7e]|\+[0-9A-F]{2}|[^\x00-\x7f])*$/u;
 
 function splitParams(text: string): Array<[string, string | undefined]> | ParamError {
   const out: Array<[string, string | undefined]> = [];
@@ -30,10 +34,12 @@ function splitParams(text: string): Array<[string, string | undefined]> | ParamE
   for (const p of text.split(' ')) {
     if (p === '') continue;
     const eq = p.indexOf('=');
-    const key = (eq < 0 ? p : p.slice(0, eq)).toUpperCase();
+    const rawKey = eq < 0 ? p : p.slice(0, eq);
     const value = eq < 0 ? undefined : p.slice(eq + 1);
-    if (!KEYWORD.test(key)) return { error: 'Syntax error in parameters', code: 501, enhanced: '5.5.4' };
-    if (value !== undefined && (value === '' || !VALUE.test(value)) && !/[^\x00-\x7f]/.test(value)) {
+    // Test before upper-casing: "\u017Fize".toUpperCase() is "SIZE".
+    if (!KEYWORD.test(rawKey)) return { error: 'Syntax error in parameters', code: 501, enhanced: '5.5.4' };
+    const key = rawKey.toUpperCase();
+    if (value !== undefined && !VALUE.test(value)) {
       return { error: `Bad value for ${key}`, code: 501, enhanced: '5.5.4' };
     }
     if (seen.has(key)) return { error: `Duplicate parameter ${key}`, code: 501, enhanced: '5.5.4' };
@@ -103,7 +109,7 @@ export function parseRcptParams(text: string): RcptParams | ParamError {
         break;
       }
       case 'ORCPT': {
-        if (value === undefined || value.length > 500 || !/^[A-Za-z0-9-]+;/.test(value)) return badValue(key);
+        if (value === undefined || value.length > 500 || !ORCPT.test(value)) return badValue(key);
         p.orcpt = value;
         break;
       }
