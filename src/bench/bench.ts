@@ -37,11 +37,27 @@ function selfCpuSeconds(): number {
   return (u.user + u.system) / 1e6;
 }
 
+/** File system type of the mount holding `path` (longest mount-point prefix in /proc/self/mounts). */
+function fsType(path: string): string {
+  try {
+    let best = { dir: '', type: '?', dev: '?' };
+    for (const line of readFileSync('/proc/self/mounts', 'utf8').split('\n')) {
+      const [dev, dir, type] = line.split(' ');
+      if (!dir) continue;
+      const d = dir.replace(/\\040/g, ' ');
+      if ((path === d || path.startsWith(d.endsWith('/') ? d : d + '/')) && d.length >= best.dir.length) best = { dir: d, type, dev };
+    }
+    return `${best.type} on ${best.dev}`;
+  } catch {
+    return 'unknown file system';
+  }
+}
+
 function serverLine(sp: ServerProcess, o: BenchOptions, maxConn: number): string {
   return (
     `node ${join('dist', 'src', 'cli', 'rampart.js')} serve (pid ${sp.pid}) on ${HOST}:${sp.port}; ` +
     `pregreetWaitMs 0 (no early-talker wait); log level "${LOG_LEVEL}" (logging at info costs throughput); ` +
-    `maxConnections = maxConnectionsPerIp = ${maxConn}; data in ${sp.dataDir} (temporary; TMPDIR moves it)` +
+    `maxConnections = maxConnectionsPerIp = ${maxConn}; data in ${sp.dataDir} (${fsType(sp.dataDir)}; temporary, TMPDIR moves it)` +
     (o.cpuProfDir ? `; under node --cpu-prof (slower), profile in ${o.cpuProfDir}` : '')
   );
 }
@@ -165,7 +181,8 @@ async function idleMode(o: BenchOptions, sp: ServerProcess, maxConn: number): Pr
   const mem = new MemSampler(sp.pid).start();
   const r = await runIdle(sp.port, k, mem, Date.now() + o.timeLimitS * 1000);
   mem.stop();
-  const ok = r.opened === k && r.stillOpen === r.opened && r.bytesPerConnection <= IDLE_TARGET_BYTES;
+  // Exit status reports failures to measure (connections refused or dropped), not a missed target.
+  const ok = r.opened === k && r.stillOpen === r.opened;
   const failures = [...r.failures].map(([what, count]) => ({ what, count }));
   if (o.json) {
     process.stdout.write(
