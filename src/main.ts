@@ -17,6 +17,9 @@ import { loadTls } from './listener/tls-context.js';
 import { ConnectionLimits } from './listener/connection-limits.js';
 import { startListener } from './listener/server.js';
 import type { SmtpSession, SessionDeps } from './smtp/session.js';
+import { openStore } from './state/open-store.js';
+import type { SharedStore } from './state/store.js';
+import { NodeDnsResolver, type DnsResolver } from './dns/resolver.js';
 
 export interface StartOptions {
   configPath?: string;
@@ -33,6 +36,8 @@ export interface RunningServer {
   /** Bound ports by listener name (resolves port 0). */
   ports: Record<string, number>;
   directory: Directory;
+  store: SharedStore;
+  dns: DnsResolver;
   spool: Spool;
   scheduler: Scheduler;
   log: Logger;
@@ -48,6 +53,8 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
   const directory = Directory.open(config.directoryPath);
   const demo = config.directory.demo ? await ensureDemo(directory, config.directory.demo) : undefined;
   const tls = await loadTls(config);
+  const store = await openStore(config);
+  const dns = new NodeDnsResolver(config.dns);
   const spool = new Spool(join(config.dataDir, 'spool'));
   const queued = await spool.open();
   const scheduler = new Scheduler(config, spool, directory, log, opts.clock ?? realClock);
@@ -55,7 +62,7 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
   const policy = new PolicyRunner(builtinChecks);
   const limits = new ConnectionLimits(config.limits.maxConnections, config.limits.maxConnectionsPerIp);
   const sessions = new Set<SmtpSession>();
-  const policyDeps = { directory, log, now: () => Date.now() };
+  const policyDeps = { directory, store, dns, log, now: () => Date.now() };
   const auth = { verify: (user: string, pw: string) => directory.verifyPassword(user, pw) };
 
   const host = {
@@ -79,6 +86,7 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
   } catch (e) {
     for (const s of servers) s.close();
     directory.close();
+    await store.close();
     throw new Error(`cannot start listeners: ${(e as Error).message}`);
   }
   for (const id of queued) scheduler.enqueue(id);
@@ -108,6 +116,7 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
       await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))).concat(drain()));
       await scheduler.stop();
       directory.close();
+      await store.close();
       log.info({ event: 'stop' }, 'stopped');
     })());
 
@@ -134,7 +143,7 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
 
   if (opts.announce) announce(config, ports, demo);
 
-  return { config: () => config, ports, directory, spool, scheduler, log, demo, reload, stop };
+  return { config: () => config, ports, directory, store, dns, spool, scheduler, log, demo, reload, stop };
 }
 
 function announce(config: Snapshot, ports: Record<string, number>, demo: { address: string; password: string } | undefined): void {

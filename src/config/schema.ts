@@ -90,6 +90,21 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    state: z
+      .object({
+        redis: z.string().regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL').optional().describe('C1: share rate windows, deny list and LMS keys through this Redis. Default: the embedded store under dataDir/state.sqlite.'),
+        prefix: z.string().default('rampart:').describe('C1: key prefix in Redis, so several clusters can share one Redis.'),
+      })
+      .strict()
+      .prefault({}),
+    dns: z
+      .object({
+        servers: z.array(z.string().min(1)).default([]).describe('Resolvers for policy checks, "ip" or "ip:port". Default: the system resolvers (/etc/resolv.conf).'),
+        timeoutMs: z.number().int().min(50).max(60000).default(5000).describe('Time allowed for one DNS query attempt.'),
+        tries: z.number().int().min(1).max(5).default(2).describe('Attempts per DNS query.'),
+      })
+      .strict()
+      .prefault({}),
     log: z
       .object({
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),

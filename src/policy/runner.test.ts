@@ -1,3 +1,4 @@
+import { testDeps } from './test-deps.js';
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
@@ -46,7 +47,7 @@ function context(stage: Stage, opts: { warn?: string[]; rcpt?: string } = {}) {
     },
     envelope: { mailFrom: parseMailbox('sender@example.org', false) as Address, mailParams: { smtputf8: false }, rcpts: [] },
     rcpt,
-    deps: { directory, log, now: Date.now },
+    deps: testDeps(directory, log),
   };
   return { ctx, lines };
 }

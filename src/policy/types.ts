@@ -6,12 +6,17 @@ import type { Envelope, SessionInfo } from '../core/envelope.js';
 import type { Snapshot } from '../config/load.js';
 import type { Directory } from '../directory/store.js';
 import type { Logger } from '../log/logger.js';
+import type { SharedStore } from '../state/store.js';
+import type { DnsResolver } from '../dns/resolver.js';
 
 export type Stage = 'connect' | 'helo' | 'mail' | 'rcpt' | 'data' | 'eod';
 
 /** Services a check may use; injected so tests can replace them. */
 export interface PolicyDeps {
   directory: Directory;
+  /** C1 shared state (embedded or Redis). */
+  store: SharedStore;
+  dns: DnsResolver;
   log: Logger;
   now: () => number;
 }

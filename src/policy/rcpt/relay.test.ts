@@ -1,3 +1,4 @@
+import { testDeps } from '../test-deps.js';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
@@ -29,7 +30,7 @@ function ctxFor(path: string): CheckContext {
     session: { id: 's', listener: config.listeners[0], remoteAddress: '203.0.113.9', remotePort: 1, localAddress: '127.0.0.1', localPort: 25, esmtp: true, helo: 'x.example' },
     envelope: { mailFrom: null, mailParams: { smtputf8: true }, rcpts: [] },
     rcpt: r.address,
-    deps: { directory, log, now: Date.now },
+    deps: testDeps(directory, log),
   };
 }
 

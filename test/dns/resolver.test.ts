@@ -1,0 +1,47 @@
+// The resolver against a real DNS server on loopback: every answer class.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { NodeDnsResolver } from '../../src/dns/resolver.js';
+import { startDns, reverseName, type TestDns } from '../helpers/dns-server.js';
+
+let dns: TestDns;
+let r: NodeDnsResolver;
+
+before(async () => {
+  dns = await startDns({
+    records: {
+      'mx.test': [{ type: 'MX', data: { preference: 10, exchange: 'mail.mx.test' } }],
+      'a.test': [{ type: 'A', data: '192.0.2.10' }],
+      'v6.test': [{ type: 'AAAA', data: '2001:db8::10' }],
+      'empty.test': [],
+      [reverseName('192.0.2.10')]: [{ type: 'PTR', data: 'host.a.test' }],
+      [reverseName('2001:db8::10')]: [{ type: 'PTR', data: 'host.v6.test' }],
+    },
+    servfail: ['broken.test'],
+    silent: ['slow.test'],
+  });
+  r = new NodeDnsResolver({ servers: [dns.server], timeoutMs: 300, tries: 1 });
+});
+after(() => dns.stop());
+
+test('H1 resolver: MX, A, AAAA answers', async () => {
+  assert.deepEqual(await r.mx('mx.test'), { kind: 'ok', records: [{ exchange: 'mail.mx.test', priority: 10 }] });
+  assert.deepEqual(await r.a('a.test'), { kind: 'ok', records: ['192.0.2.10'] });
+  assert.deepEqual(await r.aaaa('v6.test'), { kind: 'ok', records: ['2001:db8::10'] });
+});
+
+test('H1 resolver: NXDOMAIN, no data, SERVFAIL and timeout are told apart', async () => {
+  assert.equal((await r.mx('nope.test')).kind, 'nxdomain');
+  assert.equal((await r.mx('empty.test')).kind, 'none');
+  const sf = await r.mx('broken.test');
+  assert.equal(sf.kind, 'error');
+  const slow = await r.a('slow.test');
+  assert.equal(slow.kind, 'error');
+});
+
+test('H2 resolver: PTR for IPv4 and IPv6', async () => {
+  assert.deepEqual(await r.ptr('192.0.2.10'), { kind: 'ok', records: ['host.a.test'] });
+  assert.deepEqual(await r.ptr('2001:db8::10'), { kind: 'ok', records: ['host.v6.test'] });
+  assert.equal((await r.ptr('192.0.2.99')).kind, 'nxdomain');
+});
