@@ -6,38 +6,10 @@ import { Command, CommanderError } from 'commander';
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, loadConfig, type Snapshot } from '../config/load.js';
-import { Directory, DirectoryError } from '../directory/store.js';
+import { DirectoryError } from '../directory/store.js';
+import { UsageError, snapshotOf, withDirectory, print, printJson, type GlobalOpts } from './common.js';
+import { registerLimits } from './limits-commands.js';
 import { generatePassword } from '../directory/password.js';
-
-/** A usage problem found by the CLI itself (e.g. conflicting options). */
-class UsageError extends Error {}
-
-interface GlobalOpts {
-  config?: string;
-}
-
-function snapshotOf(cmd: Command): { snap: Snapshot; configPath?: string } {
-  const { config } = cmd.optsWithGlobals<GlobalOpts>();
-  return { snap: loadConfig(config), configPath: config };
-}
-
-/** Runs `fn` with the embedded directory open, closing it afterwards. */
-async function withDirectory<T>(cmd: Command, fn: (dir: Directory) => T | Promise<T>): Promise<T> {
-  const dir = Directory.open(snapshotOf(cmd).snap.directoryPath);
-  try {
-    return await fn(dir);
-  } finally {
-    dir.close();
-  }
-}
-
-function print(line: string): void {
-  process.stdout.write(line + '\n');
-}
-
-function printJson(value: unknown): void {
-  print(JSON.stringify(value, null, 2));
-}
 
 async function readStdinPassword(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -203,6 +175,7 @@ function buildProgram(): Command {
       }),
     );
 
+  registerLimits(program);
   return program;
 }
 

@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { hashPassword, verifyPassword as verifyHash } from './password.js';
+import { SenderLimits } from './sender-limits.js';
 
 /** A problem the user can fix (bad syntax, unknown or duplicate name). The message is one sentence. */
 export class DirectoryError extends Error {
@@ -83,8 +84,11 @@ let dummyHash: Promise<string> | undefined;
 
 export class Directory {
   private readonly st;
+  /** Per-sender and per-domain limits (S2, S3, H7, H8, H9). */
+  readonly limits: SenderLimits;
 
   private constructor(private readonly db: Database.Database) {
+    this.limits = new SenderLimits(db);
     this.st = {
       insertDomain: db.prepare('INSERT INTO domains (name, created_at) VALUES (?, ?)'),
       deleteDomain: db.prepare('DELETE FROM domains WHERE name = ?'),
