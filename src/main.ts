@@ -20,6 +20,7 @@ import type { SmtpSession, SessionDeps } from './smtp/session.js';
 import { openStore } from './state/open-store.js';
 import type { SharedStore } from './state/store.js';
 import { NodeDnsResolver, type DnsResolver } from './dns/resolver.js';
+import { AbuseEvents } from './policy/abuse.js';
 
 export interface StartOptions {
   configPath?: string;
@@ -38,6 +39,7 @@ export interface RunningServer {
   directory: Directory;
   store: SharedStore;
   dns: DnsResolver;
+  abuse: AbuseEvents;
   spool: Spool;
   scheduler: Scheduler;
   log: Logger;
@@ -62,7 +64,8 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
   const policy = new PolicyRunner(builtinChecks);
   const limits = new ConnectionLimits(config.limits.maxConnections, config.limits.maxConnectionsPerIp);
   const sessions = new Set<SmtpSession>();
-  const policyDeps = { directory, store, dns, log, now: () => Date.now() };
+  const abuse = new AbuseEvents();
+  const policyDeps = { directory, store, dns, abuse, log, now: () => Date.now() };
   const auth = { verify: (user: string, pw: string) => directory.verifyPassword(user, pw) };
 
   const host = {
@@ -143,7 +146,7 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
 
   if (opts.announce) announce(config, ports, demo);
 
-  return { config: () => config, ports, directory, store, dns, spool, scheduler, log, demo, reload, stop };
+  return { config: () => config, ports, directory, store, dns, abuse, spool, scheduler, log, demo, reload, stop };
 }
 
 function announce(config: Snapshot, ports: Record<string, number>, demo: { address: string; password: string } | undefined): void {

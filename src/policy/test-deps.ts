@@ -6,6 +6,7 @@ import type { DnsResolver } from '../dns/resolver.js';
 import type { Directory } from '../directory/store.js';
 import type { Logger } from '../log/logger.js';
 import type { PolicyDeps } from './types.js';
+import { AbuseEvents } from './abuse.js';
 
 const noDns: DnsResolver = {
   mx: () => Promise.reject(new Error('no DNS in this test')),
@@ -15,5 +16,5 @@ const noDns: DnsResolver = {
 };
 
 export function testDeps(directory: Directory, log: Logger, extra: Partial<PolicyDeps> = {}): PolicyDeps {
-  return { directory, log, now: Date.now, store: new EmbeddedStore(':memory:'), dns: noDns, ...extra };
+  return { directory, log, now: Date.now, store: new EmbeddedStore(':memory:'), dns: noDns, abuse: new AbuseEvents(), ...extra };
 }

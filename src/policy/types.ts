@@ -8,6 +8,7 @@ import type { Directory } from '../directory/store.js';
 import type { Logger } from '../log/logger.js';
 import type { SharedStore } from '../state/store.js';
 import type { DnsResolver } from '../dns/resolver.js';
+import type { AbuseEvents } from './abuse.js';
 
 export type Stage = 'connect' | 'helo' | 'mail' | 'rcpt' | 'data' | 'eod';
 
@@ -17,6 +18,8 @@ export interface PolicyDeps {
   /** C1 shared state (embedded or Redis). */
   store: SharedStore;
   dns: DnsResolver;
+  /** Where limits that were hit are reported (H6 listens). */
+  abuse: AbuseEvents;
   log: Logger;
   now: () => number;
 }
