@@ -8,6 +8,9 @@ import { upgradeToTls, tlsInfo } from '../smtp/session-auth.js';
 import { formatReply } from '../core/reply.js';
 import type { ConnectionLimits } from './connection-limits.js';
 
+/** How long a refused connection may stay open for the client to read the 421. */
+const REFUSED_GRACE_MS = 2000;
+
 export interface ListenerHost {
   limits: ConnectionLimits;
   /** Dependencies for a new session (the current config snapshot). */
@@ -18,7 +21,9 @@ export interface ListenerHost {
 export async function startListener(listener: Listener, host: ListenerHost): Promise<Server[]> {
   const servers: Server[] = [];
   for (const address of listener.addresses) {
-    const server = createServer({ noDelay: true }, (socket) => void accept(socket, listener, host));
+    // allowHalfOpen: a client that sends its commands and then shuts down its sending side
+    // (half-close) still gets every reply; the session closes the socket itself.
+    const server = createServer({ noDelay: true, allowHalfOpen: true }, (socket) => void accept(socket, listener, host));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen({ host: address, port: listener.port, ipv6Only: address.includes(':') }, () => {
@@ -38,8 +43,11 @@ async function accept(raw: Socket, listener: Listener, host: ListenerHost): Prom
   if (slot !== 'ok') {
     const deps = host.sessionDeps(listener);
     deps.log.info({ event: 'decision', check: 'connect.maxConnections', feature: 'P4', client: ip, action: 'drop', code: 421, enhanced: '4.7.0', reason: slot }, 'connection limit reached');
-    if (!listener.implicitTls) raw.end(formatReply({ code: 421, enhanced: '4.7.0', lines: [`${deps.config.hostname} Too many connections, please try again later`] }));
-    else raw.destroy();
+    if (!listener.implicitTls) {
+      raw.end(formatReply({ code: 421, enhanced: '4.7.0', lines: [`${deps.config.hostname} Too many connections, please try again later`] }));
+      // A client that never closes its side must not keep a refused socket (it counts in no limit).
+      setTimeout(() => raw.destroy(), REFUSED_GRACE_MS).unref();
+    } else raw.destroy();
     return;
   }
   try {

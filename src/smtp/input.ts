@@ -22,6 +22,7 @@ export class SocketInput {
   private pos = 0;
   private ended = false;
   private waiter: (() => void) | undefined;
+  private drainWaiter: (() => void) | undefined;
   private socket: Socket | undefined;
   private paused = false;
   /** Called when the buffer is about to be waited on: the session flushes its replies. */
@@ -59,6 +60,13 @@ export class SocketInput {
     }
     this.wake();
   };
+
+  /** No more input will be read (the session closed the connection): wakes a pending read with eof. */
+  end(): void {
+    this.ended = true;
+    this.wake();
+    this.drainWaiter?.();
+  }
 
   private onEnd = (): void => {
     this.ended = true;
@@ -99,6 +107,8 @@ export class SocketInput {
   /** Waits until more input arrives, the peer closes, or the timeout passes. */
   private wait(timeoutMs: number): Promise<boolean> {
     this.onIdle();
+    const s = this.socket;
+    if (s?.writableNeedDrain && !this.ended) return this.waitDrain(s, timeoutMs);
     this.resumeIfDrained();
     if (this.ended) return Promise.resolve(true);
     return new Promise((resolve) => {
@@ -110,6 +120,28 @@ export class SocketInput {
         clearTimeout(timer);
         resolve(true);
       };
+    });
+  }
+
+  /**
+   * The peer is not reading our replies: read no more commands until it does, so replies
+   * (up to ~19 times the size of the commands, e.g. EHLO) never pile up in memory. A peer
+   * that stays stuck for the whole timeout is treated as timed out.
+   */
+  private waitDrain(s: Socket, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        s.off('drain', onDrain);
+        s.off('close', onDrain);
+        this.drainWaiter = undefined;
+        resolve(ok);
+      };
+      const onDrain = () => done(true);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      s.once('drain', onDrain);
+      s.once('close', onDrain);
+      this.drainWaiter = onDrain; // end() (the session closed) stops the wait at once
     });
   }
 

@@ -5,6 +5,7 @@
 
 import type { Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
 import { formatReply } from '../core/reply.js';
 import type { Decision } from '../core/decision.js';
 import { parsePath, isDomain, parseAddressLiteral, formatAddress } from '../core/address.js';
@@ -35,6 +36,9 @@ export interface SessionDeps {
 const AUTH_LINE_MAX = 12288;
 /** RFC 1870, 3461, 4954 each extend MAIL/RCPT lines; allow for them after EHLO. */
 const ESMTP_PARAM_ALLOWANCE = 1024;
+
+/** A path with a non-ASCII character (RFC 6531 3.5: 553 5.6.7 when SMTPUTF8 was not given). */
+const NON_ASCII_PATH = /^<[^>]*[^\x00-\x7f]/;
 
 let sessionCounter = 0;
 
@@ -102,6 +106,7 @@ export class SmtpSession {
     this.closed = true;
     this.closeReason = this.closeReason === 'quit' ? reason : this.closeReason;
     this.input.detach();
+    this.input.end(); // a read still waiting (e.g. shutdown of an idle session) ends now, not at its timeout
     this.socket.end();
     // A peer that never reads must not keep the socket: destroy after a grace period.
     setTimeout(() => this.socket.destroy(), 5000).unref();
@@ -226,6 +231,11 @@ export class SmtpSession {
         this.reply(500, '5.5.2', 'Syntax error: command lines must end with CRLF, bare CR or LF not allowed');
         continue;
       }
+      // RFC 6531: 8-bit command text must be UTF-8; never let a decoder turn bad bytes into U+FFFD.
+      if (!isUtf8(r.line)) {
+        this.reply(500, '5.5.2', 'Syntax error: command line is not valid UTF-8');
+        continue;
+      }
       const line = r.line.toString('utf8');
       const sp = line.indexOf(' ');
       const verb = (sp < 0 ? line : line.slice(0, sp)).toUpperCase();
@@ -305,6 +315,7 @@ export class SmtpSession {
     const rest = arg.slice(m[0].length);
     const utf8 = this.info.esmtp && /(^|\s)SMTPUTF8(\s|$)/i.test(rest.slice(rest.lastIndexOf('>') + 1));
     const path = parsePath(rest, { utf8, allowNull: true });
+    if (!path.ok && !utf8 && NON_ASCII_PATH.test(rest)) return this.reply(553, '5.6.7', 'Non-ASCII address not permitted without SMTPUTF8');
     if (!path.ok) return this.reply(501, '5.1.7', `Bad sender address syntax: ${path.error}`);
     if (path.rest && !this.info.esmtp) return this.reply(555, '5.5.4', 'Parameters are not allowed after HELO');
     const params = parseMailParams(path.rest);
@@ -329,7 +340,9 @@ export class SmtpSession {
     if (!env) return this.reply(503, '5.5.1', 'Need MAIL command first');
     const m = /^TO:\s*/i.exec(arg);
     if (!m) return this.reply(501, '5.5.4', 'Syntax: RCPT TO:<address>');
-    const path = parsePath(arg.slice(m[0].length), { utf8: env.mailParams.smtputf8, allowNull: false, allowPostmaster: true });
+    const text = arg.slice(m[0].length);
+    const path = parsePath(text, { utf8: env.mailParams.smtputf8, allowNull: false, allowPostmaster: true });
+    if (!path.ok && !env.mailParams.smtputf8 && NON_ASCII_PATH.test(text)) return this.reply(553, '5.6.7', 'Non-ASCII address not permitted without SMTPUTF8');
     if (!path.ok) return this.reply(501, '5.1.3', `Bad recipient address syntax: ${path.error}`);
     if (path.rest && !this.info.esmtp) return this.reply(555, '5.5.4', 'Parameters are not allowed after HELO');
     const params = parseRcptParams(path.rest);

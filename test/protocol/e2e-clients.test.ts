@@ -6,7 +6,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import nodemailer from 'nodemailer';
-import { start, smtplib, swaks, swaksReplies, tempDir, mailbox, splitDelivered, RECEIVED_RE, USERS } from './support.js';
+import { start, within, smtplib, swaks, swaksReplies, tempDir, mailbox, splitDelivered, RECEIVED_RE, USERS } from './support.js';
 
 const ALICE = USERS.alice.address;
 const BOB = USERS.bob.address;
@@ -45,7 +45,7 @@ function assertExact(file: string, from: string, to: string, sent: Buffer, withT
   assert.ok(d.message.equals(sent), 'delivered message is byte-exact');
 }
 
-describe('end to end with real clients', () => {
+describe('end to end with real clients', { timeout: 60_000 }, () => {
   test('P1 smtplib: an 8-bit message with dot lines is delivered byte-exact to alice', async () => {
     const ts = await start();
     try {
@@ -77,6 +77,23 @@ describe('end to end with real clients', () => {
       assertExact(files[0], 'sender@client.test', ALICE, msg, 'ESMTP', ALICE);
     } finally {
       tmp.cleanup();
+      await ts.stop();
+    }
+  });
+
+  test('P1 swaks --pipeline: MAIL and RCPTs pipelined, a refused RCPT (550 5.1.1) in the middle, the others delivered', async () => {
+    const ts = await start();
+    try {
+      const r = await swaks(ts.ports.mx, ['--pipeline', '--from', 'sender@client.test', '--to', `${ALICE},nobody@example.test,${BOB}`, '--body', 'pipelined by swaks']);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /^ -> MAIL FROM:<sender@client\.test>\n -> RCPT TO:<alice@example\.test>\n -> RCPT TO:<nobody@example\.test>\n -> RCPT TO:<bob@example\.test>\n -> DATA$/m);
+      const replies = swaksReplies(r.stdout);
+      const i = replies.indexOf('250 2.1.0 Ok');
+      assert.ok(i > 0, replies.join('\n'));
+      assert.deepEqual(replies.slice(i, i + 5).map((l) => l.slice(0, 9)), ['250 2.1.0', '250 2.1.5', '550 5.1.1', '250 2.1.5', '354 End d']);
+      assert.equal((await mailbox(ts, ALICE, 1)).length, 1);
+      assert.equal((await mailbox(ts, BOB, 1)).length, 1);
+    } finally {
       await ts.stop();
     }
   });
@@ -176,7 +193,7 @@ describe('end to end with real clients', () => {
       const r = await swaks(ts.ports.mx, ['--from', 'sender@client.test', '--to', 'someone@elsewhere.test', '--body', 'hi']);
       assert.notEqual(r.code, 0);
       assert.ok(swaksReplies(r.stdout).some((l) => /^554 5\.7\.1 /.test(l)), r.stdout);
-      await ts.delivered();
+      await within(ts.delivered(), 5000, 'delivery');
       assert.equal(ts.maildir(ALICE).length + ts.maildir(BOB).length, 0);
     } finally {
       await ts.stop();

@@ -4,12 +4,12 @@
 
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, Client, codes, mailbox, splitDelivered, USERS } from './support.js';
+import { start, within, Client, codes, mailbox, splitDelivered, USERS } from './support.js';
 
 const ALICE = USERS.alice.address;
 const BOB = USERS.bob.address;
 
-describe('P1 pipelining', () => {
+describe('P1 pipelining', { timeout: 60_000 }, () => {
   test('P1 EHLO, MAIL, RCPT, RCPT, DATA in one write are answered in order; message and QUIT in one write too', async () => {
     const ts = await start();
     const c = await Client.connect(ts.ports.mx);
@@ -87,7 +87,7 @@ describe('P1 pipelining', () => {
       c.write('MAIL FROM:<sender@client.test>\r\nRCPT TO:<nobody@example.test>\r\nRCPT TO:<a@elsewhere.test>\r\nDATA\r\nRSET\r\nNOOP\r\n');
       const r = await c.replies(6);
       assert.deepEqual(r.map(codes), ['250 2.1.0', '550 5.1.1', '554 5.7.1', '554 5.5.1', '250 2.0.0', '250 2.0.0']);
-      await ts.delivered();
+      await within(ts.delivered(), 5000, 'delivery');
       assert.equal(ts.maildir(ALICE).length + ts.maildir(BOB).length, 0);
     } finally {
       c.close();
@@ -135,6 +135,31 @@ describe('P1 pipelining', () => {
       assert.deepEqual(r.map(codes), expected);
     } finally {
       c.close();
+      await ts.stop();
+    }
+  });
+
+  test('P1 a client that half-closes after pipelining a whole session still gets every reply (plain and implicit TLS)', async () => {
+    const ts = await start();
+    const plain = await Client.connect(ts.ports.mx);
+    const tls = await Client.connect(ts.ports.submissions, { tls: true });
+    try {
+      await plain.reply();
+      // No QUIT: the end of input ends the session, after the replies.
+      plain.socket.end(`EHLO half.client.test\r\nMAIL FROM:<sender@client.test>\r\nRCPT TO:<${ALICE}>\r\nDATA\r\nSubject: half-close\r\n\r\nbye\r\n.\r\n`);
+      const r = await plain.replies(5);
+      assert.deepEqual(r.map(codes), ['250 -', '250 2.1.0', '250 2.1.5', '354 -', '250 2.0.0']);
+      await plain.waitClosed();
+      await tls.reply();
+      tls.socket.end('EHLO half.client.test\r\nNOOP\r\nQUIT\r\n');
+      assert.deepEqual((await tls.replies(3)).map(codes), ['250 -', '250 2.0.0', '221 2.0.0']);
+      await tls.waitClosed();
+      const files = await mailbox(ts, ALICE, 1);
+      assert.equal(files.length, 1);
+      assert.equal(splitDelivered(files[0]).message.toString('latin1'), 'Subject: half-close\r\n\r\nbye\r\n');
+    } finally {
+      plain.close();
+      tls.close();
       await ts.stop();
     }
   });

@@ -16,6 +16,15 @@ export type { TestServer } from '../helpers/server.js';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** Resolves with `p`, or rejects after `ms` (the timer is cleared either way). */
+export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no result within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
 type ListenerOver = Record<string, unknown>;
 
 /** The three standard listeners on 127.0.0.1 (port 0), each with optional overrides, plus extras. */
@@ -32,16 +41,6 @@ export function listeners(over: { mx?: ListenerOver; submission?: ListenerOver; 
 export function start(overrides: Record<string, unknown> = {}): Promise<TestServer> {
   const t = (overrides.timeouts ?? {}) as Record<string, unknown>;
   return startTestServer({ ...overrides, timeouts: { shutdownMs: 1500, ...t } });
-}
-
-/** Runs `fn` with a fresh server, always stopping it. */
-export async function withServer<T>(overrides: Record<string, unknown>, fn: (ts: TestServer) => Promise<T>): Promise<T> {
-  const ts = await start(overrides);
-  try {
-    return await fn(ts);
-  } finally {
-    await ts.stop();
-  }
 }
 
 // ---- a line client over any socket ------------------------------------------
@@ -86,7 +85,7 @@ export class Client {
     w.forEach((f) => f());
   }
 
-  static connect(port: number, opts: { host?: string; localAddress?: string; tls?: boolean } = {}): Promise<Client> {
+  static connect(port: number, opts: { host?: string; localAddress?: string; tls?: boolean; allowHalfOpen?: boolean } = {}): Promise<Client> {
     const host = opts.host ?? '127.0.0.1';
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`connect to ${host}:${port} timed out`)), 5000);
@@ -97,7 +96,7 @@ export class Client {
       };
       const s: Socket = opts.tls
         ? tlsConnect({ port, host, rejectUnauthorized: false }, () => done(s))
-        : netConnect({ port, host, localAddress: opts.localAddress }, () => done(s));
+        : netConnect({ port, host, localAddress: opts.localAddress, allowHalfOpen: opts.allowHalfOpen }, () => done(s));
       s.once('error', (e) => {
         clearTimeout(timer);
         reject(e);
@@ -292,7 +291,7 @@ export function splitDelivered(file: string): Delivered {
 /** Waits for deliveries to finish, then returns the mailbox's delivered files (bounded wait). */
 export async function mailbox(ts: TestServer, address: string, atLeast = 0, timeoutMs = 5000): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
-  await Promise.race([ts.delivered(), sleep(timeoutMs)]);
+  await within(ts.delivered(), timeoutMs, 'delivery');
   let files = ts.maildir(address);
   while (files.length < atLeast && Date.now() < deadline) {
     await sleep(25);
