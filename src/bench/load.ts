@@ -56,13 +56,14 @@ export async function openSession(port: number, helo = 'client.bench.test'): Pro
     const greet = await conn.reply();
     if (greet.code !== 220) {
       conn.destroy();
-      return `greeting: ${greet.code} ${replyText(greet)}`;
+      return `greeting: ${replyText(greet)}`;
     }
     const ehlo = await conn.command(`EHLO ${helo}`);
     if (ehlo.code !== 250) {
       conn.destroy();
-      return `EHLO: ${ehlo.code} ${replyText(ehlo)}`;
+      return `EHLO: ${replyText(ehlo)}`;
     }
+    for (const l of ehlo.lines.slice(1)) conn.extensions.add(l.slice(4).split(' ')[0].toUpperCase());
     return conn;
   } catch (e) {
     conn.destroy();
@@ -84,6 +85,8 @@ export async function runLoad(s: LoadSettings, factory: MessageFactory): Promise
   };
   const maxConnectErrors = Math.max(20, s.concurrency * 2);
   let next = 0;
+  /** Messages claimed for a connection that could not be opened: sent by the next connection. */
+  const returned: number[] = [];
   let abort: string | undefined;
 
   const fail = (stage: string, detail: string) => {
@@ -94,14 +97,13 @@ export async function runLoad(s: LoadSettings, factory: MessageFactory): Promise
 
   /** Claims the next message number, or undefined when done / out of time / aborted. */
   const claim = (): number | undefined => {
-    if (abort || next >= s.messages) return undefined;
+    if (abort || (next >= s.messages && returned.length === 0)) return undefined;
     if (Date.now() >= s.deadline) {
       res.stoppedByTimeLimit = true;
       return undefined;
     }
-    return next++;
+    return returned.pop() ?? next++;
   };
-  const hasWork = () => !abort && next < s.messages && Date.now() < s.deadline;
 
   const mailCmd = `MAIL FROM:<${SENDER}> SIZE=${factory.size}\r\n`;
   const rcptCmd = `RCPT TO:<${SINK}>\r\n`;
@@ -121,13 +123,13 @@ export async function runLoad(s: LoadSettings, factory: MessageFactory): Promise
         conn.write(mailCmd);
         mail = await conn.reply();
         if (mail.code !== 250) {
-          fail('MAIL', `${mail.code} ${replyText(mail)}`);
+          fail('MAIL', replyText(mail));
           return resetOk(conn);
         }
         conn.write(rcptCmd);
         rcpt = await conn.reply();
         if (rcpt.code !== 250) {
-          fail('RCPT', `${rcpt.code} ${replyText(rcpt)}`);
+          fail('RCPT', replyText(rcpt));
           return resetOk(conn);
         }
         conn.write('DATA\r\n');
@@ -138,7 +140,7 @@ export async function runLoad(s: LoadSettings, factory: MessageFactory): Promise
       return false;
     }
     if (data.code !== 354) {
-      fail('envelope', `MAIL ${mail.code} ${replyText(mail)}; RCPT ${rcpt.code} ${replyText(rcpt)}; DATA ${data.code} ${replyText(data)}`);
+      fail('envelope', `MAIL ${replyText(mail)}; RCPT ${replyText(rcpt)}; DATA ${replyText(data)}`);
       return resetOk(conn);
     }
     let end: Reply;
@@ -153,7 +155,7 @@ export async function runLoad(s: LoadSettings, factory: MessageFactory): Promise
       latencies[res.ok++] = performance.now() - t0;
       return true;
     }
-    fail('end of data', `${end.code} ${replyText(end)}`);
+    fail('end of data', replyText(end));
     return !conn.closed;
   };
 
@@ -166,9 +168,11 @@ export async function runLoad(s: LoadSettings, factory: MessageFactory): Promise
   };
 
   const worker = async (): Promise<void> => {
-    while (hasWork()) {
+    // The first message of a connection is claimed before connecting, so no connection is opened for nothing.
+    for (let first = claim(); first !== undefined; first = claim()) {
       const conn = await openSession(s.port);
       if (typeof conn === 'string') {
+        returned.push(first);
         res.connectErrors++;
         const k = errorKey('connection', conn);
         res.errorKinds.set(k, (res.errorKinds.get(k) ?? 0) + 1);
@@ -177,8 +181,14 @@ export async function runLoad(s: LoadSettings, factory: MessageFactory): Promise
         continue;
       }
       res.connections++;
-      let usable = true;
-      for (let sent = 0; usable && sent < s.perConnection; sent++) {
+      if (s.pipelining && !conn.extensions.has('PIPELINING')) {
+        returned.push(first);
+        abort = 'the server does not advertise PIPELINING; run with --no-pipelining';
+        conn.destroy();
+        break;
+      }
+      let usable = await transaction(conn, first);
+      for (let sent = 1; usable && sent < s.perConnection; sent++) {
         const n = claim();
         if (n === undefined) break;
         usable = await transaction(conn, n);
@@ -186,7 +196,6 @@ export async function runLoad(s: LoadSettings, factory: MessageFactory): Promise
       if (usable) await conn.quit();
       else conn.destroy();
     }
-    if (Date.now() >= s.deadline && next < s.messages) res.stoppedByTimeLimit = true;
   };
 
   const t0 = performance.now();

@@ -23,6 +23,8 @@ export class SmtpConn {
   private waiter: { resolve: (r: Reply) => void; reject: (e: Error) => void } | undefined;
   private failure: Error | undefined;
   closed = false;
+  /** EHLO keywords the server advertised (upper case, first word of each line after the first). */
+  readonly extensions = new Set<string>();
 
   private constructor(readonly socket: Socket, idleTimeoutMs: number) {
     socket.setEncoding('latin1');
