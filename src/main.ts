@@ -21,6 +21,9 @@ import { openStore } from './state/open-store.js';
 import type { SharedStore } from './state/store.js';
 import { NodeDnsResolver, type DnsResolver } from './dns/resolver.js';
 import { AbuseEvents } from './policy/abuse.js';
+import { AccessList } from './state/access-list.js';
+import { startAutoDeny } from './policy/auto-deny.js';
+import { networkWarnings } from './policy/networks.js';
 
 export interface StartOptions {
   configPath?: string;
@@ -40,6 +43,8 @@ export interface RunningServer {
   store: SharedStore;
   dns: DnsResolver;
   abuse: AbuseEvents;
+  /** R2 allow/deny lists (H6 adds to the deny list). */
+  access: AccessList;
   spool: Spool;
   scheduler: Scheduler;
   log: Logger;
@@ -60,12 +65,19 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
   const spool = new Spool(join(config.dataDir, 'spool'));
   const queued = await spool.open();
   const scheduler = new Scheduler(config, spool, directory, log, opts.clock ?? realClock);
-  spool.onQueued = (id) => scheduler.enqueue(id);
+  spool.onQueued = (id, committed) => scheduler.enqueue(id, committed);
   const policy = new PolicyRunner(builtinChecks);
   const limits = new ConnectionLimits(config.limits.maxConnections, config.limits.maxConnectionsPerIp);
   const sessions = new Set<SmtpSession>();
   const abuse = new AbuseEvents();
-  const policyDeps = { directory, store, dns, abuse, log, now: () => Date.now() };
+  // R2: allow/deny lists, an in-memory index over the store, refreshed when another node or
+  // the CLI changes them; until loaded, connections get 421 4.3.0. H6 adds to the deny list.
+  const access = new AccessList(store);
+  access.onError = (e) => log.error({ event: 'access', err: e.message }, 'access lists: refresh from the store failed; keeping the last copy');
+  await access.load().catch((e: Error) => access.onError(e));
+  access.startRefresh(config.access.refreshMs);
+  startAutoDeny({ abuse, access, store, config: () => config, log });
+  const policyDeps = { directory, store, dns, abuse, log, now: () => Date.now(), access };
   const auth = { verify: (user: string, pw: string) => directory.verifyPassword(user, pw) };
 
   const host = {
@@ -88,12 +100,14 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
     }
   } catch (e) {
     for (const s of servers) s.close();
+    access.close();
     directory.close();
     await store.close();
     throw new Error(`cannot start listeners: ${(e as Error).message}`);
   }
   for (const id of queued) scheduler.enqueue(id);
   log.info({ event: 'start', source: config.source, listeners: ports, queued: queued.length }, 'rampart started');
+  for (const warning of networkWarnings(config)) log.warn({ event: 'config', warning }, 'configuration warning');
 
   const reload = (): Snapshot => {
     if (!opts.configPath) throw new ConfigError('embedded default', ['reload needs a configuration file (--config)']);
@@ -108,6 +122,8 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
     config = next;
     limits.update(config.limits.maxConnections, config.limits.maxConnectionsPerIp);
     scheduler.setConfig(config);
+    access.startRefresh(config.access.refreshMs);
+    for (const warning of networkWarnings(config)) log.warn({ event: 'config', warning }, 'configuration warning');
     log.info({ event: 'reload', source: config.source }, 'configuration reloaded');
     return config;
   };
@@ -118,6 +134,8 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
       log.info({ event: 'stop', sessions: sessions.size }, 'draining');
       await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))).concat(drain()));
       await scheduler.stop();
+      await spool.close();
+      access.close();
       directory.close();
       await store.close();
       log.info({ event: 'stop' }, 'stopped');
@@ -146,7 +164,7 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
 
   if (opts.announce) announce(config, ports, demo);
 
-  return { config: () => config, ports, directory, store, dns, abuse, spool, scheduler, log, demo, reload, stop };
+  return { config: () => config, ports, directory, store, dns, abuse, access, spool, scheduler, log, demo, reload, stop };
 }
 
 function announce(config: Snapshot, ports: Record<string, number>, demo: { address: string; password: string } | undefined): void {

@@ -9,6 +9,11 @@ import { ConfigError, loadConfig, type Snapshot } from '../config/load.js';
 import { DirectoryError } from '../directory/store.js';
 import { UsageError, snapshotOf, withDirectory, print, printJson, type GlobalOpts } from './common.js';
 import { registerLimits } from './limits-commands.js';
+import { registerAccess } from './deny-commands.js';
+import { networkWarnings } from '../policy/networks.js';
+import { registerPostoffices } from './postoffice-commands.js';
+import { registerCatchalls } from './catchall-commands.js';
+import { registerQueue } from './queue-commands.js';
 import { generatePassword } from '../directory/password.js';
 
 async function readStdinPassword(): Promise<string> {
@@ -42,6 +47,7 @@ function buildProgram(): Command {
     .command('serve')
     .description('start the SMTP server')
     .action(async (_opts, cmd: Command) => {
+      sizeThreadPool();
       const { snap, configPath } = snapshotOf(cmd);
       const { startServer } = await import('../main.js');
       await startServer(snap, { configPath, signals: true, announce: true });
@@ -65,16 +71,20 @@ function buildProgram(): Command {
       print(`ok: ${snap.source}`);
       const listeners = snap.listeners.map((l) => `${l.name} (${l.kind}) ${l.addresses.map((a) => hostPort(a, l.port)).join(' ')}`);
       print(`listeners: ${listeners.join('; ')}`);
+      for (const w of networkWarnings(snap)) print(`warning: ${w}`); // R1: proxy inside the LAN
     });
 
   const domain = program.command('domain').description('manage local domains');
   domain
     .command('add <name>')
     .description('add a local domain')
-    .action((name: string, _opts, cmd: Command) =>
+    .option('--postoffice <po>', 'put the domain into this postoffice (R5)')
+    .action((name: string, opts: { postoffice?: string }, cmd: Command) =>
       withDirectory(cmd, (dir) => {
+        if (opts.postoffice !== undefined && !dir.postoffices.exists(opts.postoffice)) throw new UsageError(`postoffice ${opts.postoffice.toLowerCase()} does not exist; add it first.`);
         dir.addDomain(name);
-        print(`added domain ${name.toLowerCase()}`);
+        if (opts.postoffice !== undefined) dir.postoffices.assign(opts.postoffice, name);
+        print(`added domain ${name.toLowerCase()}${opts.postoffice !== undefined ? ` in postoffice ${opts.postoffice.toLowerCase()}` : ''}`);
       }),
     );
   domain
@@ -176,7 +186,20 @@ function buildProgram(): Command {
     );
 
   registerLimits(program);
+  registerAccess(program); // R2/H6 deny and allow lists (deny-commands.ts)
+  registerPostoffices(program);
+  registerCatchalls(program);
+  registerQueue(program);
   return program;
+}
+
+/**
+ * libuv runs file system calls on a small thread pool (4 by default). The spool and
+ * Maildir fsync concurrently, and the disk flushes concurrent fsyncs together, so
+ * `serve` gets a larger pool. It must be set before the pool's first use.
+ */
+function sizeThreadPool(): void {
+  process.env.UV_THREADPOOL_SIZE ??= '16';
 }
 
 /** Runs the CLI; returns the exit code instead of exiting, so it can be embedded. */

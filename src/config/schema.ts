@@ -4,6 +4,9 @@
 
 import { z } from 'zod';
 import { isIP } from 'node:net';
+import { listenerSizeFields, limitsSizeFields, ChannelsSchema, refineSizeLimits } from './size-limits-schema.js';
+import { listenerRelayFields, relayFields, AccessSchema, AuthSchema, refineRelayAccess } from './relay-access-schema.js';
+import { listenerCleanupFields, limitsCleanupFields } from './cleanup-schema.js';
 
 const port = z.number().int().min(0, 'expected a port 0..65535 (0 picks a free port)').max(65535, 'expected a port 0..65535 (0 picks a free port)');
 const positiveInt = z.number().int().positive();
@@ -22,6 +25,9 @@ export const ListenerSchema = z
     requireAuth: z.boolean().optional().describe('Refuse MAIL before AUTH. Default: true for submission and submissions, false for mx.'),
     allowInsecureAuth: z.boolean().default(false).describe('Offer AUTH without TLS. Accepted only when every address is loopback.'),
     pregreetWaitMs: z.number().int().min(0).max(30000).optional().describe('P4 early-talker test: wait this long before the greeting; a client that talks first is dropped. Default 300 on mx, 0 otherwise.'),
+    ...listenerSizeFields, // S1/S3/S4 per listener (size-limits-schema.ts)
+    ...listenerRelayFields, // R9 hideClientIp, R1 proxyProtocol (relay-access-schema.ts)
+    ...listenerCleanupFields, // S6 headerLimit, S7 longLines (cleanup-schema.ts)
   })
   .strict();
 
@@ -45,6 +51,11 @@ export const ConfigSchema = z
         maxConnectionsPerIp: positiveInt.default(50).describe('P4: concurrent connections from one client IP; past it 421 4.7.0.'),
         maxCommandLine: z.number().int().min(512).max(65536).default(512).describe('P4: longest command line in octets including CRLF (RFC 5321 4.5.3.1.4). AUTH lines may be up to 12288 (RFC 4954).'),
         maxPipelinedBytes: z.number().int().min(4096).default(65536).describe('P4: unanswered pipelined command bytes buffered before the socket is paused.'),
+        maxFailedCommands: z.number().int().min(0).default(20).describe('H5 (MailEnable "Drop a connection when the failed number of commands or recipients reaches"): refused commands and recipients in one session before 421 4.7.0 and disconnect; 0 = off. Low values hurt scripts that ignore replies.'),
+        recipientCutoff: positiveInt.optional().describe('H8 (Sun recipientcutoff): when more recipients than this were presented in one transaction (accepted or not), the whole message is refused at DATA/BDAT with 550 5.5.3. Default: off. Per sender / sender domain: directory limit recipientCutoff.'),
+        recipientsPerHour: positiveInt.optional().describe('H9 (MailEnable "Limit number of recipients per hour"): recipients per sliding hour per authenticated user, else per envelope sender and client IP; only relayed or authenticated-submitted recipients count; past it 450 4.7.1. Default: off. Per user / sender domain: directory limit recipientsPerHour.'),
+        ...limitsSizeFields, // S3 blocks and lines, S4 Large Message Safety (size-limits-schema.ts)
+        ...limitsCleanupFields, // S5 maxHeaderLines, S6 headerLimit, S8 parameter lengths (cleanup-schema.ts)
       })
       .strict()
       .prefault({}),
@@ -67,6 +78,18 @@ export const ConfigSchema = z
     policy: z
       .object({
         warn: z.array(z.string()).default([]).describe('Checks run in warn mode: they decide, log and count, but let the message pass. Names as in logs, e.g. "rcpt.localRecipient".'),
+        senderDomainResolvable: z.boolean().default(true).describe('H1 (MailEnable "Sender email domain must be local or resolvable through DNS"): MAIL FROM domain must be local or have MX, A or AAAA; NXDOMAIN or no such record 550 5.1.8, null MX 550 5.7.27, DNS failure 451 4.4.3. Null sender exempt.'),
+        ptr: z.enum(['never', 'reject', 'mark']).default('never').describe('H2 (MailEnable "PTR Record Check"): for unauthenticated clients outside the LAN. never; reject (no PTR: 550 5.7.25 at MAIL, DNS failure 451 4.7.25); mark (add X-Rampart-PTR and a spam score, let it pass).'),
+        ptrMarkScore: z.number().min(0).max(1000).default(1).describe('H2: spam score a message gets in ptr: mark mode when its client has no PTR record.'),
+        heloBlocklist: z.array(z.string().min(1, 'expected a non-empty pattern')).default(['ylmf-pc']).describe('H3 (MailEnable "EHLO Blocking"): EHLO/HELO arguments that drop the connection (554 5.7.1). Whole argument, case-insensitive, "*" matches any run of characters.'),
+      })
+      .strict()
+      .prefault({}),
+    relay: z
+      .object({
+        authenticatedSenderMustUsePostoffice: z.boolean().default(true).describe('R5 (MailEnable "Authenticated senders must use address from their postoffice"): an authenticated client whose MAIL FROM domain is outside its postoffice gets 553 5.7.1. Null sender allowed.'),
+        disableAllCatchalls: z.boolean().default(false).describe('R7 (MailEnable "Disable all catchalls"): ignore every domain catchall; unknown local users get 550 5.1.1.'),
+        ...relayFields, // R1 lanNetworks, R6 spoofing, R8 domainLiterals (relay-access-schema.ts)
       })
       .strict()
       .prefault({}),
@@ -90,6 +113,9 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    channels: ChannelsSchema, // S3 per-channel blockLimit/lineLimit (size-limits-schema.ts)
+    access: AccessSchema, // R2 access lists, H6 automatic deny (relay-access-schema.ts)
+    auth: AuthSchema, // R4 failed AUTH limits (relay-access-schema.ts)
     state: z
       .object({
         redis: z.string().regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL').optional().describe('C1: share rate windows, deny list and LMS keys through this Redis. Default: the embedded store under dataDir/state.sqlite.'),
@@ -114,6 +140,8 @@ export const ConfigSchema = z
   })
   .strict()
   .superRefine((cfg, ctx) => {
+    refineSizeLimits(cfg, ctx); // S1/S4 (size-limits-schema.ts)
+    refineRelayAccess(cfg, ctx); // R1/R8 (relay-access-schema.ts)
     const seen = new Set<string>();
     cfg.listeners.forEach((l, i) => {
       if (seen.has(l.name)) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'name'], message: `duplicate listener name "${l.name}"` });

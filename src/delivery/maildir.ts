@@ -11,13 +11,33 @@ import { DirSync } from '../spool/dir-sync.js';
 const COPY_CHUNK = 256 * 1024;
 let counter = 0;
 const host = osHostname().replace(/\//g, '\\057').replace(/:/g, '\\072');
+/** Open handles on busy Maildir new/ folders for grouped fsyncs; the least recently used is closed past the bound. */
 const newDirSyncs = new Map<string, DirSync>();
+const OPEN_DIRS_MAX = 64;
+
+function dirSyncFor(dir: string): DirSync {
+  let sync = newDirSyncs.get(dir);
+  if (sync) {
+    newDirSyncs.delete(dir); // re-insert: Map order is the recency order
+  } else {
+    sync = new DirSync(dir, true);
+    if (newDirSyncs.size >= OPEN_DIRS_MAX) {
+      const [oldest, old] = newDirSyncs.entries().next().value as [string, DirSync];
+      newDirSyncs.delete(oldest);
+      void old.close();
+    }
+  }
+  newDirSyncs.set(dir, sync);
+  return sync;
+}
 
 export interface MaildirSource {
   /** Queue file path and where the message starts in it. */
   path: string;
   offset: number;
   size: number;
+  /** The message bytes, when the spool handed them over in memory (then the file is not read). */
+  body?: Buffer;
 }
 
 /** Maildir of a mailbox: <dataDir>/mail/<domain>/<local>/Maildir. */
@@ -55,24 +75,9 @@ export async function deliverToMaildir(dir: string, prefix: string, src: Maildir
     throw e;
   }
   try {
-    const input = await open(src.path, 'r');
-    try {
-      let pos = src.offset;
-      const end = src.offset + src.size;
-      const buf = Buffer.allocUnsafe(Math.min(COPY_CHUNK, Math.max(src.size, 1)));
-      let first = true;
-      while (pos < end || first) {
-        const { bytesRead } = pos < end ? await input.read(buf, 0, Math.min(buf.length, end - pos), pos) : { bytesRead: 0 };
-        if (pos < end && bytesRead === 0) throw new Error('queue file is shorter than its message');
-        pos += bytesRead;
-        const body = buf.subarray(0, bytesRead);
-        await writeAll(out, first ? [head, body] : [body]);
-        first = false;
-      }
-    } finally {
-      await input.close();
-    }
-    await out.sync();
+    if (src.body) await writeAll(out, [head, src.body]);
+    else await copyFromQueueFile(out, head, src);
+    await out.datasync();
   } catch (e) {
     await out.close().catch(() => {});
     await unlink(tmp).catch(() => {});
@@ -81,10 +86,28 @@ export async function deliverToMaildir(dir: string, prefix: string, src: Maildir
   await out.close();
   const newDir = join(dir, 'new');
   await rename(tmp, join(newDir, name));
-  let sync = newDirSyncs.get(newDir);
-  if (!sync) newDirSyncs.set(newDir, (sync = new DirSync(newDir)));
-  await sync.sync();
+  await dirSyncFor(newDir).sync();
   return name;
+}
+
+async function copyFromQueueFile(out: import('node:fs/promises').FileHandle, head: Buffer, src: MaildirSource): Promise<void> {
+  const input = await open(src.path, 'r');
+  try {
+    let pos = src.offset;
+    const end = src.offset + src.size;
+    const buf = Buffer.allocUnsafe(Math.min(COPY_CHUNK, Math.max(src.size, 1)));
+    let first = true;
+    while (pos < end || first) {
+      const { bytesRead } = pos < end ? await input.read(buf, 0, Math.min(buf.length, end - pos), pos) : { bytesRead: 0 };
+      if (pos < end && bytesRead === 0) throw new Error('queue file is shorter than its message');
+      pos += bytesRead;
+      const body = buf.subarray(0, bytesRead);
+      await writeAll(out, first ? [head, body] : [body]);
+      first = false;
+    }
+  } finally {
+    await input.close();
+  }
 }
 
 async function writeAll(fh: import('node:fs/promises').FileHandle, bufs: Buffer[]): Promise<void> {

@@ -7,6 +7,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { hashPassword, verifyPassword as verifyHash } from './password.js';
 import { SenderLimits } from './sender-limits.js';
+import { Postoffices } from './postoffices.js';
+import { Catchalls } from './catchalls.js';
 
 /** A problem the user can fix (bad syntax, unknown or duplicate name). The message is one sentence. */
 export class DirectoryError extends Error {
@@ -86,9 +88,15 @@ export class Directory {
   private readonly st;
   /** Per-sender and per-domain limits (S2, S3, H7, H8, H9). */
   readonly limits: SenderLimits;
+  /** R5 postoffices: tenants owning domains. */
+  readonly postoffices: Postoffices;
+  /** R7 catchalls per domain. */
+  readonly catchalls: Catchalls;
 
   private constructor(private readonly db: Database.Database) {
     this.limits = new SenderLimits(db);
+    this.postoffices = new Postoffices(db);
+    this.catchalls = new Catchalls(db);
     this.st = {
       insertDomain: db.prepare('INSERT INTO domains (name, created_at) VALUES (?, ?)'),
       deleteDomain: db.prepare('DELETE FROM domains WHERE name = ?'),
@@ -238,11 +246,13 @@ export class Directory {
    * Follows aliases (depth limit 10, loop-safe) down to local mailboxes. Addresses in
    * other domains go to `external`; local names that resolve to nothing, or lie past
    * the depth limit, go to `unresolved`. Each list is de-duplicated, in discovery order.
+   * With `catchalls: true` (R7; callers pass `!relay.disableAllCatchalls`), an unknown
+   * local name goes to its domain's catchall target; catchalls never chain.
    */
-  expandRecipient(address: string): Expansion {
+  expandRecipient(address: string, opts: { catchalls?: boolean } = {}): Expansion {
     const out = { mailboxes: new Set<string>(), external: new Set<string>(), unresolved: new Set<string>() };
     const seen = new Set<string>();
-    const walk = (addr: string, depth: number): void => {
+    const walk = (addr: string, depth: number, viaCatchall = false): void => {
       const { address: a, domain } = splitLoose(addr);
       if (seen.has(a)) return;
       seen.add(a);
@@ -255,11 +265,15 @@ export class Directory {
         return;
       }
       const targets = this.st.aliasTargets.get(a) as string | undefined;
+      if (targets === undefined && opts.catchalls && !viaCatchall && depth < MAX_ALIAS_DEPTH) {
+        const target = this.catchalls.targetFor(domain);
+        if (target !== undefined) return walk(target, depth + 1, true);
+      }
       if (targets === undefined || depth >= MAX_ALIAS_DEPTH) {
         out.unresolved.add(a);
         return;
       }
-      for (const t of JSON.parse(targets) as string[]) walk(t, depth + 1);
+      for (const t of JSON.parse(targets) as string[]) walk(t, depth + 1, viaCatchall);
     };
     walk(address, 0);
     return { mailboxes: [...out.mailboxes], external: [...out.external], unresolved: [...out.unresolved] };

@@ -3,6 +3,7 @@
 // (a permanent answer, 5xx) from "could not find out" (a temporary one, 4xx).
 
 import { promises as dnsp } from 'node:dns';
+import ipaddr from 'ipaddr.js';
 
 export type Lookup<T> = { kind: 'ok'; records: T[] } | { kind: 'none' } | { kind: 'nxdomain' } | { kind: 'error'; code: string };
 
@@ -18,6 +19,15 @@ export interface ResolverOptions {
   servers: string[];
   timeoutMs: number;
   tries: number;
+}
+
+/** "192.0.2.1" -> "1.2.0.192.in-addr.arpa"; IPv6 -> nibbles under ip6.arpa (RFC 3596). */
+export function reverseName(ip: string): string {
+  const addr = ipaddr.process(ip); // IPv4-mapped IPv6 becomes IPv4
+  const bytes = addr.toByteArray();
+  if (addr.kind() === 'ipv4') return `${bytes.reverse().join('.')}.in-addr.arpa`;
+  const nibbles = bytes.flatMap((b) => [b >> 4, b & 15]).map((n) => n.toString(16));
+  return `${nibbles.reverse().join('.')}.ip6.arpa`;
 }
 
 /** Node's c-ares resolver with our classification of answers. */
@@ -51,6 +61,8 @@ export class NodeDnsResolver implements DnsResolver {
     return this.run(() => this.r.resolve6(name));
   }
   ptr(ip: string) {
-    return this.run(() => this.r.reverse(ip));
+    // Not r.reverse(): c-ares' getHostByAddr reports SERVFAIL and timeouts as
+    // ENOTFOUND, which would turn a DNS outage into "no PTR" (a 5xx for H2).
+    return this.run(() => this.r.resolvePtr(reverseName(ip)));
   }
 }

@@ -7,6 +7,7 @@ import { SmtpSession, normalizeIp, type SessionDeps } from '../smtp/session.js';
 import { upgradeToTls, tlsInfo } from '../smtp/session-auth.js';
 import { formatReply } from '../core/reply.js';
 import type { ConnectionLimits } from './connection-limits.js';
+import { proxiedClient, applyProxied } from './proxy-accept.js';
 
 /** How long a refused connection may stay open for the client to read the 421. */
 const REFUSED_GRACE_MS = 2000;
@@ -37,8 +38,12 @@ export async function startListener(listener: Listener, host: ListenerHost): Pro
 }
 
 async function accept(raw: Socket, listener: Listener, host: ListenerHost): Promise<void> {
-  const ip = normalizeIp(raw.remoteAddress ?? '');
+  let ip = normalizeIp(raw.remoteAddress ?? '');
   raw.on('error', () => {}); // errors are reported by the session; never crash on a reset
+  // R1: from a trusted proxy, the PROXY header names the real client (proxy-accept.ts).
+  const proxied = listener.proxyProtocol ? await proxiedClient(raw, ip, listener, host.sessionDeps(listener).log) : undefined;
+  if (proxied === null) return; // bad or missing header: closed
+  if (proxied) ip = proxied.address;
   const slot = host.limits.acquire(ip);
   if (slot !== 'ok') {
     const deps = host.sessionDeps(listener);
@@ -50,6 +55,7 @@ async function accept(raw: Socket, listener: Listener, host: ListenerHost): Prom
     } else raw.destroy();
     return;
   }
+  let handedOver = false;
   try {
     const deps = host.sessionDeps(listener);
     let socket: Socket = raw;
@@ -65,13 +71,15 @@ async function accept(raw: Socket, listener: Listener, host: ListenerHost): Prom
     }
     const session = new SmtpSession(socket, deps);
     session.info.tls = tls;
+    if (proxied) applyProxied(session.info, proxied, raw, listener.implicitTls, deps.log);
     host.sessions.add(session);
-    try {
-      await session.run();
-    } finally {
+    // Not awaited: an idle connection keeps no suspended accept() frame (memory per connection).
+    handedOver = true;
+    void session.run().finally(() => {
       host.sessions.delete(session);
-    }
+      host.limits.release(ip);
+    });
   } finally {
-    host.limits.release(ip);
+    if (!handedOver) host.limits.release(ip);
   }
 }

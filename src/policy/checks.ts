@@ -4,12 +4,28 @@
 import type { Check, Stage } from './types.js';
 import { relay } from './rcpt/relay.js';
 import { localRecipient } from './rcpt/local-recipient.js';
+import { authenticatedSenderMustUsePostoffice } from './mail/authenticated-sender-must-use-postoffice.js';
+import { maxMessageSize as mailMaxMessageSize } from './mail/max-message-size.js';
+import { maxMessageSize as rcptMaxMessageSize } from './rcpt/max-message-size.js';
+import { largeMessageSafety } from './data/large-message-safety.js';
+import { heloBlocklist } from './helo/helo-blocklist.js';
+import { ptr } from './mail/ptr.js';
+import { senderDomainResolvable } from './mail/sender-domain-resolvable.js';
+import { maxRecipients } from './rcpt/max-recipients.js';
+import { recipientsPerHour } from './rcpt/recipients-per-hour.js';
+import { recipientCutoff } from './data/recipient-cutoff.js';
+import { accessList } from './connect/access-list.js';
+import { disconnectBadAuthLimit } from './auth/disconnect-bad-auth-limit.js';
+import { spoofing } from './mail/spoofing.js';
 
 export const builtinChecks: Readonly<Record<Stage, readonly Check[]>> = {
-  connect: [],
-  helo: [],
-  mail: [],
-  rcpt: [relay, localRecipient],
-  data: [],
+  connect: [accessList],
+  helo: [heloBlocklist],
+  auth: [disconnectBadAuthLimit], // runs after each failed AUTH (R4)
+  mail: [mailMaxMessageSize, authenticatedSenderMustUsePostoffice, spoofing, ptr, senderDomainResolvable],
+  // maxRecipients first (H7 answers before any other opinion); recipientsPerHour last:
+  // it counts the recipient it accepts, so every refusing check must have run before it.
+  rcpt: [maxRecipients, relay, localRecipient, rcptMaxMessageSize, recipientsPerHour],
+  data: [recipientCutoff, largeMessageSafety],
   eod: [],
 };

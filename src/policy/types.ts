@@ -9,8 +9,11 @@ import type { Logger } from '../log/logger.js';
 import type { SharedStore } from '../state/store.js';
 import type { DnsResolver } from '../dns/resolver.js';
 import type { AbuseEvents } from './abuse.js';
+import type { AccessList } from '../state/access-list.js';
+import type { Mark } from '../core/mark.js';
 
-export type Stage = 'connect' | 'helo' | 'mail' | 'rcpt' | 'data' | 'eod';
+/** 'auth' runs after each failed AUTH (R4). */
+export type Stage = 'connect' | 'helo' | 'auth' | 'mail' | 'rcpt' | 'data' | 'eod';
 
 /** Services a check may use; injected so tests can replace them. */
 export interface PolicyDeps {
@@ -22,6 +25,8 @@ export interface PolicyDeps {
   abuse: AbuseEvents;
   log: Logger;
   now: () => number;
+  /** R2 allow/deny lists (in-memory index over the store); absent in unit tests that don't need it. */
+  access?: AccessList;
 }
 
 export interface CheckContext {
@@ -33,6 +38,11 @@ export interface CheckContext {
   /** At the rcpt stage: the recipient being decided. */
   readonly rcpt?: Address;
   readonly deps: PolicyDeps;
+  /**
+   * Adds a mark (header + spam score, src/core/mark.ts) to the transaction without
+   * refusing anything. Present from the mail stage on; the session logs it.
+   */
+  readonly mark?: (m: Mark) => void;
 }
 
 export interface Check {

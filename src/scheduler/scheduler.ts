@@ -4,13 +4,19 @@
 // move the message to spool/failed/ with a log line per recipient.
 
 import { mkdir, rename } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Snapshot } from '../config/load.js';
 import type { Directory } from '../directory/store.js';
 import type { Logger } from '../log/logger.js';
 import { deliverToMaildir, deliveryHeaders, maildirPath } from '../delivery/maildir.js';
 import { readQueueFile, type QueuedMessage } from '../spool/queue-file.js';
-import type { Spool } from '../spool/spool.js';
+import type { Spool, Committed } from '../spool/spool.js';
+import { access } from 'node:fs/promises';
+
+/** Message bytes held in memory for delivery, over all queued messages. */
+const MEMORY_CAP = 32 * 1024 * 1024;
+import { isHeld } from '../spool/hold.js';
 
 export interface Clock {
   now(): number;
@@ -28,6 +34,8 @@ export const realClock: Clock = {
 
 interface Pending {
   attempts: number;
+  /** What the spool handed over at commit (envelope, maybe the bytes): no need to read the file back. */
+  mem?: Committed;
   /** Recipients (by index) already delivered or permanently failed. */
   finished: Set<number>;
   failures: Array<{ rcpt: string; reason: string }>;
@@ -40,6 +48,10 @@ export class Scheduler {
   private running = 0;
   private idleWaiters: Array<() => void> = [];
   private stopped = false;
+  private memBytes = 0;
+  /** R10: spool/HOLD exists (`rampart queue hold`); refreshed before each pump and every second. */
+  private flagHeld = false;
+  private holdPoll?: { cancel(): void };
 
   constructor(
     private config: Snapshot,
@@ -47,16 +59,47 @@ export class Scheduler {
     private readonly directory: Directory,
     private readonly log: Logger,
     private readonly clock: Clock = realClock,
-  ) {}
+  ) {
+    this.flagHeld = isHeld(this.spool.root);
+    this.pollHold();
+  }
+
+  /** Delivery is held by config (`delivery.hold`) or at runtime (spool/HOLD). */
+  get held(): boolean {
+    return this.config.delivery.hold || this.flagHeld;
+  }
+
+  /** Re-reads spool/HOLD; logs a change. */
+  private refreshHold(): void {
+    const now = isHeld(this.spool.root);
+    if (now !== this.flagHeld) this.log.info({ event: 'hold', held: now, by: 'spool/HOLD' }, now ? 'delivery held' : 'delivery released');
+    this.flagHeld = now;
+  }
+
+  /** Polls spool/HOLD every second, so a release takes effect without a signal. */
+  private pollHold(): void {
+    this.holdPoll = this.clock.setTimeout(() => {
+      if (this.stopped) return;
+      const was = this.flagHeld;
+      this.refreshHold();
+      if (was && !this.flagHeld) this.pump();
+      this.pollHold();
+    }, 1000);
+  }
 
   setConfig(c: Snapshot): void {
     this.config = c;
     this.pump(); // a release (hold: false) or a higher concurrency takes effect now
   }
 
-  enqueue(id: string): void {
+  enqueue(id: string, committed?: Committed): void {
     if (this.stopped || this.pending.has(id)) return;
-    this.pending.set(id, { attempts: 0, finished: new Set(), failures: [] });
+    let mem = committed;
+    if (mem?.body) {
+      if (this.memBytes + mem.body.length > MEMORY_CAP) mem = { ...mem, body: undefined };
+      else this.memBytes += mem.body.length;
+    }
+    this.pending.set(id, { attempts: 0, finished: new Set(), failures: [], mem });
     this.ready.push(id);
     this.pump();
   }
@@ -68,20 +111,23 @@ export class Scheduler {
 
   /** Resolves when nothing is queued or in delivery (tests, shutdown). */
   idle(): Promise<void> {
-    if (this.running === 0 && (this.ready.length === 0 || this.config.delivery.hold)) return Promise.resolve();
+    this.pump(); // notices a hold or release of spool/HOLD made since the last poll
+    if (this.running === 0 && (this.ready.length === 0 || this.held)) return Promise.resolve();
     return new Promise((r) => this.idleWaiters.push(r));
   }
 
   /** Stops taking new work; resolves when deliveries in progress have ended. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.holdPoll?.cancel();
     for (const p of this.pending.values()) p.timer?.cancel();
     this.ready.length = 0;
     if (this.running) await new Promise<void>((r) => this.idleWaiters.push(r));
   }
 
   private pump(): void {
-    while (!this.stopped && !this.config.delivery.hold && this.running < this.config.delivery.concurrency && this.ready.length) {
+    if (this.ready.length) this.refreshHold();
+    while (!this.stopped && !this.held && this.running < this.config.delivery.concurrency && this.ready.length) {
       const id = this.ready.shift()!;
       this.running++;
       void this.attempt(id).finally(() => {
@@ -101,8 +147,14 @@ export class Scheduler {
     p.attempts++;
     let msg: QueuedMessage;
     try {
-      msg = await readQueueFile(this.spool.queuePath(id), id);
+      if (p.mem) {
+        await access(this.spool.queuePath(id)); // still queued? (a purge removes the file)
+        msg = { id, envelope: p.mem.envelope, bodyOffset: p.mem.bodyOffset, size: p.mem.size };
+      } else {
+        msg = await readQueueFile(this.spool.queuePath(id), id);
+      }
     } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return this.gone(id, p);
       this.log.error({ event: 'queue', queueId: id, err: (e as Error).message }, 'cannot read queue file');
       return this.moveToFailed(id, p);
     }
@@ -125,10 +177,12 @@ export class Scheduler {
         }
       }
     }
+    // Purged (`rampart queue purge`) while we were delivering: nothing left to retry or move.
+    if (!existsSync(this.spool.queuePath(id))) return this.gone(id, p);
     if (temporary === undefined) {
       if (p.failures.length) return this.moveToFailed(id, p);
-      await this.spool.remove(id).catch((e) => this.log.error({ queueId: id, err: (e as Error).message }, 'cannot remove delivered queue file'));
-      this.pending.delete(id);
+      await this.spool.remove(id, msg.bodyOffset + msg.size).catch((e) => this.log.error({ queueId: id, err: (e as Error).message }, 'cannot remove delivered queue file'));
+      this.forget(id);
       return;
     }
     const age = this.clock.now() - msg.envelope.receivedAt;
@@ -150,7 +204,7 @@ export class Scheduler {
 
   /** Delivers to every local mailbox the recipient expands to. Throws Error & {permanent} on failure. */
   private async deliverRecipient(msg: QueuedMessage, rcpt: string): Promise<void> {
-    const exp = this.directory.expandRecipient(rcpt);
+    const exp = this.directory.expandRecipient(rcpt, { catchalls: !this.config.relay.disableAllCatchalls });
     if (exp.mailboxes.length === 0) {
       const why = exp.external.length ? `forwarding to ${exp.external.join(', ')} needs remote delivery, which this server does not do yet` : 'no such local mailbox';
       throw Object.assign(new Error(why), { permanent: true });
@@ -161,6 +215,7 @@ export class Scheduler {
         path: this.spool.queuePath(msg.id),
         offset: msg.bodyOffset,
         size: msg.size,
+        body: this.pending.get(msg.id)?.mem?.body,
       });
       this.log.info({ event: 'delivered', queueId: msg.id, rcpt, mailbox, file, size: msg.size }, 'delivered to maildir');
     }
@@ -169,11 +224,25 @@ export class Scheduler {
     }
   }
 
+  /** R10: the queue file vanished (purged by `rampart queue purge`): forget the message, no retry. */
+  private gone(id: string, p: Pending): void {
+    p.timer?.cancel();
+    this.forget(id);
+    this.log.info({ event: 'gone', queueId: id, attempts: p.attempts }, 'queue file removed (purged?); message dropped from the schedule');
+  }
+
   private async moveToFailed(id: string, p: Pending): Promise<void> {
     const dir = join(this.spool.root, 'failed');
     await mkdir(dir, { recursive: true });
     await rename(this.spool.queuePath(id), join(dir, id)).catch(() => {});
     this.log.warn({ event: 'failed', queueId: id, failures: p.failures }, 'message kept in spool/failed');
+    this.forget(id);
+  }
+
+  /** Drops a finished message from the schedule and releases its in-memory bytes. */
+  private forget(id: string): void {
+    const body = this.pending.get(id)?.mem?.body;
+    if (body) this.memBytes -= body.length;
     this.pending.delete(id);
   }
 }

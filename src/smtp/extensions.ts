@@ -2,6 +2,7 @@
 // used: after TLS, or on a loopback listener that allows plaintext AUTH.
 
 import type { SmtpSession } from './session.js';
+import { advertisedSize } from '../policy/size-limits.js';
 
 export function authOffered(s: SmtpSession): boolean {
   return !s.info.authUser && (s.info.tls !== undefined || s.info.listener.allowInsecureAuth);
@@ -11,7 +12,7 @@ export function ehloKeywords(s: SmtpSession): string[] {
   const limits = s.config.limits;
   const kw = [
     'PIPELINING',
-    `SIZE ${limits.maxMessageSize}`,
+    `SIZE ${advertisedSize(s.config, s.info.listener).bytes}`, // S1/S3: listener or global size, capped by sourceBlockLimit/blockLimit
     `LIMITS RCPTMAX=${limits.maxRecipients}`,
     '8BITMIME',
     'SMTPUTF8',

@@ -16,6 +16,9 @@ export type ChunkRead = { kind: 'chunk'; chunk: Buffer } | { kind: 'timeout' } |
 const LF = 10;
 const CR = 13;
 const EMPTY = Buffer.alloc(0);
+// Shared results: a waiting read allocates nothing it does not need.
+const EOF = Object.freeze({ kind: 'eof' as const });
+const TIMEOUT = Object.freeze({ kind: 'timeout' as const });
 
 export class SocketInput {
   private buf: Buffer = EMPTY;
@@ -104,45 +107,54 @@ export class SocketInput {
     }
   }
 
-  /** Waits until more input arrives, the peer closes, or the timeout passes. */
-  private wait(timeoutMs: number): Promise<boolean> {
-    this.onIdle();
-    const s = this.socket;
-    if (s?.writableNeedDrain && !this.ended) return this.waitDrain(s, timeoutMs);
-    this.resumeIfDrained();
-    if (this.ended) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiter = undefined;
-        resolve(false);
-      }, timeoutMs);
-      this.waiter = () => {
+  /**
+   * Runs `attempt` now and again after each arrival of input, until it gives a result,
+   * the peer ends, or the time runs out. The pending read is one promise resolved from
+   * the socket's callbacks (no chain of suspended async functions per idle connection).
+   */
+  private pull<T>(attempt: () => T | undefined, eof: T, timeout: T, timeoutMs: number): T | Promise<T> {
+    const first = attempt();
+    if (first !== undefined) return first;
+    if (this.ended) return eof;
+    return new Promise<T>((resolve) => {
+      const finish = (v: T) => {
         clearTimeout(timer);
-        resolve(true);
+        this.waiter = undefined;
+        this.drainWaiter = undefined;
+        resolve(v);
       };
+      const retry = () => {
+        const r = attempt();
+        if (r !== undefined) finish(r);
+        else if (this.ended) finish(eof);
+        else this.park(retry);
+      };
+      const timer = setTimeout(() => finish(timeout), timeoutMs);
+      this.park(retry);
     });
   }
 
-  /**
-   * The peer is not reading our replies: read no more commands until it does, so replies
-   * (up to ~19 times the size of the commands, e.g. EHLO) never pile up in memory. A peer
-   * that stays stuck for the whole timeout is treated as timed out.
-   */
-  private waitDrain(s: Socket, timeoutMs: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      const done = (ok: boolean) => {
-        clearTimeout(timer);
+  /** Before waiting: flush replies, and read more only once the peer has taken them. */
+  private park(retry: () => void): void {
+    this.onIdle();
+    const s = this.socket;
+    if (s?.writableNeedDrain) {
+      // The peer is not reading our replies: read no more commands until it does, so replies
+      // (up to ~19 times the size of the commands, e.g. EHLO) never pile up in memory. A peer
+      // that stays stuck for the whole timeout is treated as timed out.
+      const onDrain = () => {
         s.off('drain', onDrain);
         s.off('close', onDrain);
         this.drainWaiter = undefined;
-        resolve(ok);
+        retry();
       };
-      const onDrain = () => done(true);
-      const timer = setTimeout(() => done(false), timeoutMs);
       s.once('drain', onDrain);
       s.once('close', onDrain);
       this.drainWaiter = onDrain; // end() (the session closed) stops the wait at once
-    });
+      return;
+    }
+    this.resumeIfDrained();
+    this.waiter = retry;
   }
 
   /**
@@ -150,9 +162,9 @@ export class SocketInput {
    * LF was not preceded by CR, `bareCr` when a CR appears elsewhere in the line.
    * A line longer than `maxLen` octets is discarded up to its LF and reported as too-long.
    */
-  async readLine(maxLen: number, timeoutMs: number): Promise<LineRead> {
+  readLine(maxLen: number, timeoutMs: number): LineRead | Promise<LineRead> {
     let skipping = false;
-    for (;;) {
+    const attempt = (): LineRead | undefined => {
       const lf = this.buf.indexOf(LF, this.pos);
       if (lf >= 0) {
         const start = this.pos;
@@ -161,30 +173,29 @@ export class SocketInput {
         if (skipping || lf + 1 - start > maxLen) return { kind: 'too-long' };
         const hasCr = lf > start && this.buf[lf - 1] === CR;
         const line = this.buf.subarray(start, hasCr ? lf - 1 : lf);
+        if (this.pos >= this.buf.length) this.discard(); // an idle session keeps no input buffer
         return { kind: 'line', line, bareLf: !hasCr, bareCr: line.includes(CR), length: lf + 1 - start };
       }
       if (this.buffered > maxLen) {
         skipping = true; // keep reading until the LF, without storing the line
         this.pos = this.buf.length;
       }
-      if (this.ended) return { kind: 'eof' };
-      if (!(await this.wait(timeoutMs))) return { kind: 'timeout' };
-    }
+      return undefined;
+    };
+    return this.pull<LineRead>(attempt, EOF, TIMEOUT, timeoutMs);
   }
 
-  /** Reads whatever is buffered (waiting for input if nothing is). */
-  async readChunk(timeoutMs: number, max = Infinity): Promise<ChunkRead> {
-    for (;;) {
-      if (this.buffered > 0) {
-        const end = Math.min(this.buf.length, this.pos + max);
-        const chunk = this.buf.subarray(this.pos, end);
-        this.pos = end;
-        this.resumeIfDrained();
-        return { kind: 'chunk', chunk };
-      }
-      if (this.ended) return { kind: 'eof' };
-      if (!(await this.wait(timeoutMs))) return { kind: 'timeout' };
-    }
+  /** Reads whatever is buffered (waiting for input if nothing is), at most `max` octets. */
+  readChunk(timeoutMs: number, max = Infinity): ChunkRead | Promise<ChunkRead> {
+    const attempt = (): ChunkRead | undefined => {
+      if (this.buffered === 0) return undefined;
+      const end = Math.min(this.buf.length, this.pos + max);
+      const chunk = this.buf.subarray(this.pos, end);
+      this.pos = end;
+      this.resumeIfDrained();
+      return { kind: 'chunk', chunk };
+    };
+    return this.pull<ChunkRead>(attempt, EOF, TIMEOUT, timeoutMs);
   }
 
   /** True when input is already buffered, without waiting (early-talker test). */

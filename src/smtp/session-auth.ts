@@ -4,6 +4,7 @@ import { TLSSocket, type SecureContext } from 'node:tls';
 import type { SmtpSession } from './session.js';
 import { authOffered } from './extensions.js';
 import { decodeBase64, parsePlain, type Credentials } from './sasl.js';
+import { authFailed } from './auth-failures.js';
 
 export interface TlsProvider {
   readonly available: boolean;
@@ -72,11 +73,11 @@ export async function handleAuth(s: SmtpSession, arg: string): Promise<void> {
   if (creds === 'aborted') return s.reply(501, '5.7.0', 'Authentication aborted');
   if (creds === 'bad') return s.reply(501, '5.5.2', 'Cannot decode response');
   if (creds.authzid && creds.authzid.toLowerCase() !== creds.user.toLowerCase()) {
-    return s.reply(535, '5.7.8', 'Authentication credentials invalid');
+    return authFailed(s); // R4: 535 5.7.8, or 421 4.7.0 + close past the limits (auth-failures.ts)
   }
   const ok = await s.deps.auth.verify(creds.user, creds.password);
   s.deps.log.info({ event: 'auth', session: s.info.id, client: s.info.remoteAddress, mechanism: mech, user: creds.user, ok }, 'authentication');
-  if (!ok) return s.reply(535, '5.7.8', 'Authentication credentials invalid');
+  if (!ok) return authFailed(s); // R4: 535 5.7.8, or 421 4.7.0 + close past the limits (auth-failures.ts)
   s.info.authUser = creds.user.toLowerCase();
   s.reply(235, '2.7.0', 'Authentication successful');
 }

@@ -7,8 +7,12 @@ import type { Decision } from '../core/decision.js';
 import { reject } from '../core/decision.js';
 import { formatAddress } from '../core/address.js';
 import { receivedHeader } from '../cleanup/received.js';
+import { spoolAddress } from '../policy/rcpt/recipient-domain.js';
+import { markHeaders } from '../core/mark.js';
+import { CleanupPipeline, cleanupSettings } from '../cleanup/pipeline.js';
 import { DataDecoder } from './data-decoder.js';
 import { LineEndingScanner } from './line-endings.js';
+import { SizeGuard, sizeGuard, breakOff, logSizeRefusal } from './size-guard.js';
 import type { SmtpSession } from './session.js';
 import type { MessageSink, SpoolEnvelope } from './submitter.js';
 
@@ -16,18 +20,29 @@ import type { MessageSink, SpoolEnvelope } from './submitter.js';
 class Intake {
   bytes = 0;
   oversize = false;
-  constructor(readonly sink: MessageSink, private readonly max: number) {}
+  constructor(readonly sink: MessageSink, readonly guard: SizeGuard) {}
 
   /** Counts and stores a slice; once over the limit, bytes are only counted. */
   write(b: Buffer): Promise<void> | undefined {
     this.bytes += b.length;
+    const stop = this.guard.count(b); // S1-S4 octets/lines/abortOver (size-guard.ts), before anything is stored
     if (this.oversize) return undefined;
-    if (this.bytes > this.max) {
+    if (stop) {
       this.oversize = true;
       return this.sink.abort(); // nothing of an oversized message stays on disk
     }
-    return this.sink.write(b);
+    return this.cleanup ? this.cleanup.write(b, this.sink) : this.sink.write(b); // S5-S8 (cleanup/pipeline.ts)
   }
+
+  /** S5-S8 cleanup stage; set by withCleanup(). */
+  cleanup?: CleanupPipeline;
+}
+
+/** Puts the cleanup stage (S5-S8) between the intake and the sink. */
+function withCleanup(s: SmtpSession, intake: Intake): Intake {
+  const base = { session: s.info.id, client: s.info.remoteAddress };
+  intake.cleanup = new CleanupPipeline(cleanupSettings(s.config, s.info.listener), (f, msg) => s.deps.log.info({ ...base, ...f }, msg));
+  return intake;
 }
 
 export interface BdatState {
@@ -43,7 +58,7 @@ function spoolEnvelope(s: SmtpSession): SpoolEnvelope {
   return {
     mailFrom: formatAddress(env.mailFrom),
     rcpts: env.rcpts.map((r) => ({
-      address: r.address.domain === '' ? `${r.address.local}@${s.config.hostname.toLowerCase()}` : formatAddress(r.address),
+      address: spoolAddress(r.address, s.config), // bare postmaster -> @hostname, R8 literal -> @relay.domainLiterals.domain
       notify: r.params.notify,
       orcpt: r.params.orcpt,
     })),
@@ -74,14 +89,16 @@ async function openIntake(s: SmtpSession): Promise<Intake | Decision> {
   const env = s.envelope!;
   const header = receivedHeader({
     session: s.info,
+    hideClientIp: s.info.listener.hideClientIp, // R9
     hostname: s.config.hostname,
     queueId: sink.id,
     smtputf8: env.mailParams.smtputf8,
     singleRcpt: env.rcpts.length === 1 ? formatAddress(env.rcpts[0].address) : undefined,
     date: new Date(),
   });
-  await sink.write(Buffer.from(header, 'utf8'));
-  return new Intake(sink, s.config.limits.maxMessageSize);
+  // Marks (e.g. H2 "X-Rampart-PTR: none") go right after our Received header.
+  await sink.write(Buffer.from(header + markHeaders(env.marks), 'utf8'));
+  return withCleanup(s, new Intake(sink, sizeGuard(s))); // S1-S4 limits of this transaction (size-guard.ts)
 }
 
 /** Handles the end of the transfer ("." or BDAT LAST): refuse, or commit and answer 250. */
@@ -92,12 +109,18 @@ async function finish(s: SmtpSession, intake: Intake, bareLf: number, bareCr: nu
     s.reply(code, enhanced, text);
   };
   try {
-    if (intake.oversize) {
-      return await refuse(552, '5.3.4', 'Message size exceeds fixed maximum message size', 'eod.maxMessageSize', 'S1');
+    const over = intake.guard.finish(); // S1/S2/S3: octets or lines over the limit (size-guard.ts)
+    if (over) {
+      await intake.sink.abort();
+      logSizeRefusal(s, over, intake.bytes);
+      return s.replyDecision(over);
     }
     if ((bareLf || bareCr) && s.config.smtp.bareLineEndings === 'reject') {
       return await refuse(554, '5.6.0', 'Message refused: bare CR or LF in message content, lines must end with CRLF', 'eod.bareLineEndings', 'P3');
     }
+    // S5-S8: writes what the cleanup stage held back; S5/S7 refusal, if any (cleanup/pipeline.ts).
+    const cleaned = await intake.cleanup?.finish(intake.sink);
+    if (cleaned) return await refuse(cleaned.code, cleaned.enhanced, cleaned.text, cleaned.check, cleaned.feature ?? 'S7');
     const d = await s.policy('eod');
     if (d && d.action !== 'accept') {
       await intake.sink.abort();
@@ -165,6 +188,7 @@ export async function receiveData(s: SmtpSession): Promise<void> {
       const wait = intake.write(b);
       if (wait) await wait;
     }
+    if (intake.guard.tripped) return breakOff(s, intake.sink, intake.guard); // S4: past abortOver, the connection is broken now
     if (res.endAt !== undefined) {
       s.input.unshift(r.chunk.subarray(res.endAt));
       break;
@@ -193,6 +217,15 @@ export async function receiveBdat(s: SmtpSession, arg: string): Promise<void> {
   }
   const st = s.bdat;
   error ??= st?.error;
+  if (error?.action === 'drop') {
+    // e.g. S4 (data.largeMessageSafety): refused before any content is read; the chunk is never read.
+    s.replyDecision(error);
+    await st?.sink?.abort();
+    s.resetTransaction();
+    s.close(`bdat ${error.check}`);
+    s.socket.pause(); // nothing more is read; the client gets a moment to read the reply, then the socket goes
+    return void setTimeout(() => s.socket.destroy(), 2000);
+  }
   // RFC 3030 2: the chunk is read in full whatever the answer will be.
   let remaining = size;
   const timeout = s.config.timeouts.dataBlockMs;
@@ -200,14 +233,16 @@ export async function receiveBdat(s: SmtpSession, arg: string): Promise<void> {
     const r = await s.input.readChunk(timeout, remaining);
     if (r.kind !== 'chunk') return lostClient(s, r.kind, st?.sink);
     remaining -= r.chunk.length;
-    if (!error && st?.intake) {
-      st.scanner.scan(r.chunk);
+    if (st?.intake && (!error || error === st.error)) {
+      // After a size refusal the chunks are still counted (S4), never stored.
+      if (!error) st.scanner.scan(r.chunk);
       const wait = st.intake.write(r.chunk);
       if (wait) await wait;
+      if (st.intake.guard.tripped) return breakOff(s, st.intake.sink, st.intake.guard); // S4
     }
   }
-  if (!error && st?.intake?.oversize && !last) {
-    error = st.error = reject('eod.maxMessageSize', 552, '5.3.4', 'Message size exceeds fixed maximum message size');
+  if (!error && st?.intake?.guard.over && !last) {
+    error = st.error = logSizeRefusal(s, st.intake.guard.over, st.intake.bytes); // S1/S2/S3
   }
   if (error) {
     s.replyDecision(error);

@@ -19,7 +19,10 @@ import { parseMailParams, parseRcptParams } from './params.js';
 import type { Submitter } from './submitter.js';
 import { ehloKeywords } from './extensions.js';
 import { receiveData, receiveBdat, type BdatState } from './session-data.js';
+import { LmsKeyBuilder } from '../policy/lms.js';
 import { handleAuth, handleStarttls, type TlsProvider, type Authenticator } from './session-auth.js';
+import { spoolAddress } from '../policy/rcpt/recipient-domain.js';
+import { maxFailedCommandsReached, markSink } from './session-hygiene.js';
 
 export interface SessionDeps {
   config: Snapshot;
@@ -84,7 +87,8 @@ export class SmtpSession {
   // ---- output -------------------------------------------------------------
 
   reply(code: number, enhanced: string | undefined, ...lines: string[]): void {
-    if (code >= 400) this.failures++;
+    // H5 counts refusals; H7's "452 4.5.3 too many recipients" is flow control (the client retries later), not one.
+    if (code >= 400 && !(code === 452 && enhanced === '4.5.3')) this.failures++;
     this.out += formatReply({ code, enhanced, lines });
   }
 
@@ -139,6 +143,7 @@ export class SmtpSession {
       envelope: this.envelope,
       rcpt,
       deps: this.deps.policyDeps,
+      mark: markSink(this, stage),
     });
   }
 
@@ -210,6 +215,7 @@ export class SmtpSession {
   private async commandLoop(): Promise<void> {
     const timeout = this.config.timeouts.commandMs;
     while (!this.closed) {
+      if (maxFailedCommandsReached(this)) return; // H5: 421 4.7.0 and close
       if (this.stopping && !this.envelope) {
         this.reply(421, '4.3.2', `${this.config.hostname} Service shutting down, please try again later`);
         return this.close('shutdown');
@@ -320,11 +326,9 @@ export class SmtpSession {
     if (path.rest && !this.info.esmtp) return this.reply(555, '5.5.4', 'Parameters are not allowed after HELO');
     const params = parseMailParams(path.rest);
     if ('error' in params) return this.reply(params.code, params.enhanced, params.error);
-    const max = this.config.limits.maxMessageSize;
-    if (params.size !== undefined && params.size > max) {
-      return this.reply(552, '5.3.4', 'Message size exceeds fixed maximum message size');
-    }
+    // SIZE= over the limit (S1/S2/S3): the mail.maxMessageSize check (policy/mail/max-message-size.ts).
     this.envelope = { mailFrom: path.address, mailParams: params, rcpts: [] };
+    this.envelope.lms = new LmsKeyBuilder(this.info.remoteAddress, this.info.helo, arg); // S4 key (policy/lms.ts)
     const d = await this.policy('mail');
     if (d && d.action !== 'accept') {
       this.envelope = undefined;
@@ -338,6 +342,7 @@ export class SmtpSession {
   private async rcpt(arg: string): Promise<void> {
     const env = this.envelope;
     if (!env) return this.reply(503, '5.5.1', 'Need MAIL command first');
+    env.lms?.rcpt(arg); // S4 key: every RCPT argument given, in order
     const m = /^TO:\s*/i.exec(arg);
     if (!m) return this.reply(501, '5.5.4', 'Syntax: RCPT TO:<address>');
     const text = arg.slice(m[0].length);
@@ -347,7 +352,8 @@ export class SmtpSession {
     if (path.rest && !this.info.esmtp) return this.reply(555, '5.5.4', 'Parameters are not allowed after HELO');
     const params = parseRcptParams(path.rest);
     if ('error' in params) return this.reply(params.code, params.enhanced, params.error);
-    if (env.rcpts.length >= this.config.limits.maxRecipients) return this.reply(452, '4.5.3', 'Too many recipients');
+    env.presented = (env.presented ?? 0) + 1; // H8 counts every well-formed recipient presented
+    // H7 (limits.maxRecipients, per-sender overrides) is the check rcpt.maxRecipients.
     const address = path.address!;
     const d = await this.policy('rcpt', address);
     if (d && d.action !== 'accept') {
@@ -355,8 +361,9 @@ export class SmtpSession {
       if (d.action === 'drop') this.close(`rcpt ${d.check}`);
       return;
     }
-    const key = formatAddress(address).toLowerCase();
-    if (!env.rcpts.some((r) => formatAddress(r.address).toLowerCase() === key)) env.rcpts.push({ address, params });
+    // Duplicates by the address the spool will use (R8: user@[our ip] in two forms is one recipient).
+    const key = spoolAddress(address, this.config).toLowerCase();
+    if (!env.rcpts.some((r) => spoolAddress(r.address, this.config).toLowerCase() === key)) env.rcpts.push({ address, params });
     this.reply(250, '2.1.5', 'Ok');
   }
 

@@ -2,13 +2,15 @@
 // durable by one fsync of that directory. A caller's promise resolves only after
 // an fsync that started after its rename, so no caller is acknowledged early.
 
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 
 export class DirSync {
   private running: Promise<void> | undefined;
   private waiting: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
+  private fh: FileHandle | undefined;
 
-  constructor(private readonly dir: string) {}
+  /** keepOpen: hold the directory open between syncs (for a busy directory like the queue). */
+  constructor(private readonly dir: string, private readonly keepOpen = false) {}
 
   sync(): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -17,22 +19,40 @@ export class DirSync {
     });
   }
 
+  private async syncOnce(): Promise<void> {
+    if (this.keepOpen) {
+      this.fh ??= await open(this.dir, 'r');
+      await this.fh.sync();
+      return;
+    }
+    const fh = await open(this.dir, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  }
+
   private async loop(): Promise<void> {
     while (this.waiting.length) {
       const batch = this.waiting;
       this.waiting = [];
       try {
-        const fh = await open(this.dir, 'r');
-        try {
-          await fh.sync();
-        } finally {
-          await fh.close();
-        }
+        await this.syncOnce();
         for (const w of batch) w.resolve();
       } catch (e) {
+        // A broken handle is not reused: the next sync opens the directory again.
+        await this.fh?.close().catch(() => {});
+        this.fh = undefined;
         for (const w of batch) w.reject(e as Error);
       }
     }
     this.running = undefined;
+  }
+
+  async close(): Promise<void> {
+    while (this.running) await this.running;
+    await this.fh?.close().catch(() => {});
+    this.fh = undefined;
   }
 }

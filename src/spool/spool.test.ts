@@ -123,3 +123,44 @@ test('queue ids are unique and sort by time', () => {
   const many = new Set(Array.from({ length: 10000 }, () => newQueueId(5)));
   assert.equal(many.size, 10000);
 });
+
+test('P5 files are recycled: a longer freed file is overwritten and cut to the new message', async () => {
+  const { spool, root } = tempSpool();
+  try {
+    await spool.open();
+    const big = await spool.begin(ENV);
+    await big.write(Buffer.alloc(100 * 1024, 66));
+    await big.commit();
+    await spool.remove(big.id, 200 * 1024);
+    assert.equal(readdirSync(join(root, 'free')).length, 1);
+    const small = await spool.begin(ENV);
+    small.write(Buffer.from('tiny\r\n'));
+    await small.commit();
+    assert.equal(readdirSync(join(root, 'free')).length, 0, 'the freed file was reused');
+    const q = await readQueueFile(spool.queuePath(small.id), small.id);
+    assert.equal(readFileSync(spool.queuePath(small.id), 'latin1').slice(q.bodyOffset), 'tiny\r\n');
+    assert.equal(q.size, 6);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('P5 commit hands small messages over in memory, large ones by file only', async () => {
+  const { spool, root } = tempSpool();
+  try {
+    await spool.open();
+    const seen: Array<{ id: string; body?: Buffer }> = [];
+    spool.onQueued = (id, c) => seen.push({ id, body: c?.body });
+    const small = await spool.begin(ENV);
+    small.write(Buffer.from('a\r\n'));
+    small.write(Buffer.from('b\r\n'));
+    await small.commit();
+    const large = await spool.begin(ENV);
+    await large.write(Buffer.alloc(70 * 1024, 67));
+    await large.commit();
+    assert.equal(seen[0].body?.toString(), 'a\r\nb\r\n');
+    assert.equal(seen[1].body, undefined);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});

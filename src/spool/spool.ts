@@ -2,8 +2,13 @@
 // into spool/queue/<id> and the queue directory fsync'd (grouped with other
 // messages committing at the same time) before commit() resolves, i.e. before
 // the 250. On start, incoming/ is emptied (never acknowledged) and queue/ rescanned.
+//
+// Files are recycled: a delivered or aborted message's file moves to spool/free/
+// and the next message overwrites it. Creating and deleting a file per message
+// is what costs most on a busy file system (ext4 scans recently deleted inodes on
+// every create); a rename and an overwrite of allocated blocks cost little.
 
-import { mkdir, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, unlink, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MessageSink, SpoolEnvelope, Submitter } from '../smtp/submitter.js';
 import { DirSync } from './dir-sync.js';
@@ -12,25 +17,51 @@ import { newQueueId, QUEUE_ID } from './queue-id.js';
 
 /** Bytes buffered in memory per message before they are written out. */
 const FLUSH_AT = 64 * 1024;
+/** Recycled files kept for reuse; past this, freed files are deleted. */
+const FREE_POOL_MAX = 1024;
+
+/** A committed message as the spool saw it, so delivery needs not read it back. */
+export interface Committed {
+  id: string;
+  envelope: SpoolEnvelope;
+  bodyOffset: number;
+  size: number;
+  /** The message bytes, when the message was small enough to be held in memory. */
+  body?: Buffer;
+}
+
+interface FreeFile {
+  name: string;
+  size: number;
+}
 
 export class Spool implements Submitter {
   readonly incomingDir: string;
   readonly queueDir: string;
+  readonly freeDir: string;
   private readonly queueSync: DirSync;
-  /** Called with the id of each newly committed message (the scheduler listens). */
-  onQueued: (id: string) => void = () => {};
+  private readonly free: FreeFile[] = [];
+  private freeSeq = 0;
+  /** Called for each newly committed message (the scheduler listens). */
+  onQueued: (id: string, committed?: Committed) => void = () => {};
 
   constructor(readonly root: string) {
     this.incomingDir = join(root, 'incoming');
     this.queueDir = join(root, 'queue');
-    this.queueSync = new DirSync(this.queueDir);
+    this.freeDir = join(root, 'free');
+    this.queueSync = new DirSync(this.queueDir, true);
   }
 
-  /** Creates the folders, removes unacknowledged incoming files, lists queued ids. */
+  /** Creates the folders, recycles unacknowledged incoming files, lists queued ids. */
   async open(): Promise<string[]> {
     await mkdir(this.incomingDir, { recursive: true });
     await mkdir(this.queueDir, { recursive: true });
-    for (const f of await readdir(this.incomingDir)) await unlink(join(this.incomingDir, f)).catch(() => {});
+    await mkdir(this.freeDir, { recursive: true });
+    for (const name of await readdir(this.freeDir)) {
+      if (this.free.length >= FREE_POOL_MAX) await unlink(join(this.freeDir, name)).catch(() => {});
+      else this.free.push({ name, size: (await stat(join(this.freeDir, name)).catch(() => ({ size: Infinity }))).size });
+    }
+    for (const f of await readdir(this.incomingDir)) await this.recycle(join(this.incomingDir, f), Infinity);
     return (await readdir(this.queueDir)).filter((f) => QUEUE_ID.test(f)).sort();
   }
 
@@ -39,32 +70,80 @@ export class Spool implements Submitter {
   }
 
   async begin(envelope: SpoolEnvelope): Promise<MessageSink> {
-    return new SpoolSink(this, newQueueId(), encodePreamble(envelope));
+    const id = newQueueId();
+    return new SpoolSink(this, id, envelope, encodePreamble(envelope), this.acquire(id));
+  }
+
+  /** An open file at incoming/<id>: a recycled one if any, else a new one. */
+  private async acquire(id: string): Promise<{ fh: FileHandle; oldSize: number }> {
+    const path = join(this.incomingDir, id);
+    while (this.free.length) {
+      const f = this.free.pop()!;
+      try {
+        await rename(join(this.freeDir, f.name), path);
+        return { fh: await open(path, 'r+'), oldSize: f.size };
+      } catch {
+        // gone or unusable: try the next one
+      }
+    }
+    return { fh: await open(path, 'wx', 0o600), oldSize: 0 };
+  }
+
+  /** Moves a file that is no longer needed into the free pool (or deletes it when the pool is full). */
+  async recycle(path: string, size: number): Promise<void> {
+    if (this.free.length >= FREE_POOL_MAX) {
+      await unlink(path).catch(() => {});
+      return;
+    }
+    const name = `f${Date.now().toString(36)}${(++this.freeSeq).toString(36)}`;
+    try {
+      await rename(path, join(this.freeDir, name));
+      this.free.push({ name, size });
+    } catch {
+      await unlink(path).catch(() => {});
+    }
   }
 
   /** Second half of a commit: rename into the queue and make the rename durable. */
-  async publish(id: string): Promise<void> {
-    await rename(join(this.incomingDir, id), this.queuePath(id));
+  async publish(c: Committed): Promise<void> {
+    await rename(join(this.incomingDir, c.id), this.queuePath(c.id));
     await this.queueSync.sync();
-    this.onQueued(id);
+    this.onQueued(c.id, c);
   }
 
-  async remove(id: string): Promise<void> {
-    await unlink(this.queuePath(id));
+  /** A delivered message: its file is recycled. `fileSize` is preamble + message. */
+  async remove(id: string, fileSize = Infinity): Promise<void> {
+    await this.recycle(this.queuePath(id), fileSize);
+  }
+
+  async close(): Promise<void> {
+    await this.queueSync.close();
   }
 }
 
 class SpoolSink implements MessageSink {
   private fh: FileHandle | undefined;
+  private oldSize = 0;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  private written = 0;
+  private flushedEarly = false;
+  private readonly preambleLength: number;
   private writing: Promise<void> | undefined;
   private failed: Error | undefined;
   private finished = false;
 
-  constructor(private readonly spool: Spool, readonly id: string, preamble: Buffer) {
+  constructor(
+    private readonly spool: Spool,
+    readonly id: string,
+    private readonly envelope: SpoolEnvelope,
+    preamble: Buffer,
+    private readonly file: Promise<{ fh: FileHandle; oldSize: number }>,
+  ) {
+    file.catch(() => {}); // awaited (and reported) at the first flush
     this.pending.push(preamble);
     this.pendingBytes = preamble.length;
+    this.preambleLength = preamble.length;
   }
 
   private get path(): string {
@@ -73,11 +152,21 @@ class SpoolSink implements MessageSink {
 
   write(chunk: Buffer): Promise<void> | undefined {
     if (this.finished) return undefined;
-    // Slices of socket buffers are copied only when they must outlive this tick.
+    // Slices of socket buffers: Node hands each 'data' event a fresh buffer, so holding them is safe.
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
     if (this.pendingBytes < FLUSH_AT) return undefined;
+    this.flushedEarly = true;
     return this.flush();
+  }
+
+  private async handle(): Promise<FileHandle> {
+    if (!this.fh) {
+      const f = await this.file;
+      this.fh = f.fh;
+      this.oldSize = f.oldSize;
+    }
+    return this.fh;
   }
 
   /** Writes what is pending; one write in flight at a time. */
@@ -90,13 +179,14 @@ class SpoolSink implements MessageSink {
     this.pending = [];
     this.pendingBytes = 0;
     this.writing = (async () => {
-      this.fh ??= await open(this.path, 'wx', 0o600);
-      let off = 0;
+      const fh = await this.handle();
       const total = bufs.reduce((n, b) => n + b.length, 0);
+      let off = 0;
       while (off < total) {
-        const { bytesWritten } = await this.fh.writev(off === 0 ? bufs : sliceFrom(bufs, off));
+        const { bytesWritten } = await fh.writev(off === 0 ? bufs : sliceFrom(bufs, off), this.written + off);
         off += bytesWritten;
       }
+      this.written += total;
     })();
     try {
       await this.writing;
@@ -110,16 +200,20 @@ class SpoolSink implements MessageSink {
 
   async commit(): Promise<void> {
     if (this.finished) throw new Error('message already finished');
+    // A small message never flushed early: all its bytes are still here, for delivery from memory.
+    const body = this.flushedEarly ? undefined : Buffer.concat(this.pending.slice(1));
     await this.flush();
-    const fh = this.fh!;
+    const fh = await this.handle();
     this.finished = true;
-    this.fh = undefined;
+    if (this.oldSize > this.written) await fh.truncate(this.written); // a recycled file was longer
+    await fh.datasync();
+    const committed: Committed = { id: this.id, envelope: this.envelope, bodyOffset: this.preambleLength, size: this.written - this.preambleLength, body };
     try {
-      await fh.sync();
+      await this.spool.publish(committed);
     } finally {
-      await fh.close();
+      this.fh = undefined;
+      fh.close().catch(() => {}); // closing needs not delay the reply
     }
-    await this.spool.publish(this.id);
   }
 
   async abort(): Promise<void> {
@@ -127,12 +221,11 @@ class SpoolSink implements MessageSink {
     this.finished = true;
     this.pending = [];
     while (this.writing) await this.writing.catch(() => {});
-    const fh = this.fh;
+    const f = await this.file.catch(() => undefined);
+    if (!f) return;
+    await f.fh.close().catch(() => {});
     this.fh = undefined;
-    if (fh) {
-      await fh.close().catch(() => {});
-      await unlink(this.path).catch(() => {});
-    }
+    await this.spool.recycle(this.path, Math.max(this.written, f.oldSize));
   }
 }
 

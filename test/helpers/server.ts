@@ -48,6 +48,14 @@ export async function startTestServer(overrides: Record<string, unknown> = {}): 
       { name: 'submissions', kind: 'submissions', addresses: ['127.0.0.1'], port: 0 },
     ],
     log: { level: 'info' },
+    // H1 is on by default and would send every test's made-up sender domain
+    // (client.test, ...) to the system resolver; tests of H1 turn it back on with
+    // a test DNS server (test/hygiene/).
+    policy: { senderDomainResolvable: false },
+    // R1: every test client connects from 127.0.0.1, which the default LAN
+    // (127.0.0.1/32, ::1/128) would trust to relay. Tests play clients from the
+    // Internet unless they set relay.lanNetworks (e.g. ['127.0.0.1/32']) themselves.
+    relay: { lanNetworks: ['192.0.2.0/24'] },
   };
   const snap = validateConfig(merge(base, overrides), 'test', dataDir);
   const logs: Array<Record<string, unknown>> = [];

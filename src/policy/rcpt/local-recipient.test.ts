@@ -90,3 +90,41 @@ test('rcpt.localRecipient is named after its stage and setting', () => {
   assert.equal(localRecipient.name, 'rcpt.localRecipient');
   assert.equal(localRecipient.feature, 'R7');
 });
+
+// ---- R7 catchalls
+
+const noCatchalls = validateConfig({ ...embeddedDefault(), hostname: 'MX.local.example', relay: { disableAllCatchalls: true } }, 'test', '/tmp');
+
+test('rcpt.localRecipient: R7 a domain catchall accepts unknown local parts; disableAllCatchalls turns it off', async () => {
+  const d = Directory.open(':memory:');
+  try {
+    d.addDomain('c.example');
+    d.addDomain('d.example');
+    await d.addMailbox('catch@c.example');
+    d.catchalls.set('c.example', 'catch@c.example');
+    const run = (path: string, cfg = config) => {
+      const ctx = ctxFor(path);
+      return localRecipient.run({ ...ctx, config: cfg, deps: testDeps(d, log) }) as Decision | undefined;
+    };
+    assert.equal(config.relay.disableAllCatchalls, false, 'catchalls work by default');
+    assert.equal(run('<nobody@c.example>'), undefined);
+    assert.equal(run('<"any thing"@C.Example>'), undefined);
+    assert.equal(run('<catch@c.example>'), undefined);
+    const other = run('<nobody@d.example>');
+    assert.equal(`${other?.code} ${other?.enhanced}`, '550 5.1.1', 'a domain without catchall still refuses');
+    const disabled = run('<nobody@c.example>', noCatchalls);
+    assert.equal(`${disabled?.code} ${disabled?.enhanced}`, '550 5.1.1');
+    assert.equal(disabled?.check, 'rcpt.localRecipient');
+    assert.match(disabled?.reason ?? '', /catchalls disabled/);
+    assert.equal(run('<catch@c.example>', noCatchalls), undefined, 'real mailboxes still pass');
+    // Remote target: accepted (delivery needs remote delivery, documented).
+    d.catchalls.set('d.example', 'someone@remote.example');
+    assert.equal(run('<nobody@d.example>'), undefined);
+    // A catchall whose local target was removed accepts nothing.
+    d.removeMailbox('catch@c.example');
+    const dangling = run('<nobody@c.example>');
+    assert.equal(`${dangling?.code} ${dangling?.enhanced}`, '550 5.1.1');
+  } finally {
+    d.close();
+  }
+});
