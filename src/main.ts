@@ -21,6 +21,7 @@ import { openStore } from './state/open-store.js';
 import type { SharedStore } from './state/store.js';
 import { NodeDnsResolver, type DnsResolver } from './dns/resolver.js';
 import { AbuseEvents } from './policy/abuse.js';
+import { postmasterDomain } from './policy/rcpt/recipient-domain.js';
 import { AccessList } from './state/access-list.js';
 import { startAutoDeny } from './policy/auto-deny.js';
 import { networkWarnings } from './policy/networks.js';
@@ -104,6 +105,10 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
     directory.close();
     await store.close();
     throw new Error(`cannot start listeners: ${(e as Error).message}`);
+  }
+  const pmDomain = postmasterDomain(config);
+  if (!directory.lookupRecipient('postmaster', pmDomain)) {
+    log.warn({ event: 'start', postmaster: `postmaster@${pmDomain}` }, `the bare <postmaster> (RFC 5321 4.5.1) is refused until postmaster@${pmDomain} exists: add that mailbox or alias, or set postmasterDomain`);
   }
   for (const id of queued) scheduler.enqueue(id);
   log.info({ event: 'start', source: config.source, listeners: ports, queued: queued.length }, 'rampart started');

@@ -183,8 +183,6 @@ export class ServerProcess {
         `  maxConnections: ${settings.maxConnections}`,
         `  maxConnectionsPerIp: ${settings.maxConnections}`,
         `  maxMessageSize: ${settings.maxMessageSize}`,
-        `policy:`,
-        `  senderDomainResolvable: false # H1 would measure the system resolver, not Rampart`,
         `log:`,
         `  level: ${LOG_LEVEL}`,
         ``,

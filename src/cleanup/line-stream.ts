@@ -23,6 +23,41 @@ const CRLF = Buffer.from('\r\n');
 const SOFT_BREAK = Buffer.from('=\r\n');
 const SPACE = Buffer.from(' ');
 
+/**
+ * Where cleaned bytes go. Slices that continue each other in the same memory (e.g. the
+ * unchanged header lines of one chunk) leave as one slice, made once, not one per line.
+ */
+export class Output {
+  private readonly bufs: Buffer[] = [];
+  private run: Buffer | undefined;
+  private runLen = 0;
+
+  push(b: Buffer): void {
+    if (!b.length) return;
+    const r = this.run;
+    if (r !== undefined && r.buffer === b.buffer && r.byteOffset + this.runLen === b.byteOffset) {
+      this.runLen += b.length;
+      return;
+    }
+    this.close();
+    this.run = b;
+    this.runLen = b.length;
+  }
+
+  private close(): void {
+    const r = this.run;
+    if (!r) return;
+    this.bufs.push(this.runLen === r.length ? r : Buffer.from(r.buffer, r.byteOffset, this.runLen));
+    this.run = undefined;
+  }
+
+  /** The slices so far, in order. */
+  take(): Buffer[] {
+    this.close();
+    return this.bufs;
+  }
+}
+
 export const enum Want {
   /** Pass bytes through; no lines needed. */
   None,
@@ -40,7 +75,7 @@ export interface LineConsumer {
    * writes whatever it outputs to `out`. `continued`: a piece of a wrapped line after
    * the first (not a line the client sent).
    */
-  line(l: Buffer, continued: boolean, out: Buffer[]): void;
+  line(l: Buffer, continued: boolean, out: Output): void;
   /** What kind of content the current line is, to wrap it correctly. */
   context(): WrapContext;
 }
@@ -76,7 +111,7 @@ export class LineStream {
   ) {}
 
   /** Feeds one chunk; output slices are appended to `out`. */
-  push(chunk: Buffer, out: Buffer[]): void {
+  push(chunk: Buffer, out: Output): void {
     const n = chunk.length;
     let pos = 0;
     while (pos < n && !this.swallow) {
@@ -114,7 +149,7 @@ export class LineStream {
   }
 
   /** Passes whole short lines through as one slice; stops at a long or partial line. */
-  private fast(chunk: Buffer, pos: number, out: Buffer[]): number {
+  private fast(chunk: Buffer, pos: number, out: Output): number {
     const n = chunk.length;
     const start = pos;
     for (;;) {
@@ -152,7 +187,7 @@ export class LineStream {
   }
 
   /** Line by line while the consumer wants lines; runs of unwanted lines pass as one slice. */
-  private byLine(chunk: Buffer, pos: number, out: Buffer[], want: Want): number {
+  private byLine(chunk: Buffer, pos: number, out: Output, want: Want): number {
     const n = chunk.length;
     const cap = want === Want.All ? HEADER_LINE_MAX : MAX_OCTETS;
     let run = pos;
@@ -190,14 +225,14 @@ export class LineStream {
   }
 
   /** A complete line (at most MAX_OCTETS octets, or a last line) goes to the consumer or out. */
-  private deliver(line: Buffer, continued: boolean, out: Buffer[]): void {
+  private deliver(line: Buffer, continued: boolean, out: Output): void {
     const want = this.consumer.want();
     if (want === Want.All || (want === Want.Dashes && line[0] === DASH && line[1] === DASH)) this.consumer.line(line, continued, out);
     else out.push(line);
   }
 
   /** `prefix`: the first MAX_OCTETS octets of a line that has no LF among them. */
-  private startLong(prefix: Buffer, out: Buffer[]): void {
+  private startLong(prefix: Buffer, out: Output): void {
     const how = this.events.longLine();
     if (how === 'swallow') {
       this.swallow = true;
@@ -218,7 +253,7 @@ export class LineStream {
   }
 
   /** Continues a long line; returns the position after it (or the chunk's end). */
-  private feedLong(chunk: Buffer, pos: number, out: Buffer[]): number {
+  private feedLong(chunk: Buffer, pos: number, out: Output): number {
     const long = this.long!;
     const q = chunk.indexOf(LF, pos);
     if (long.kind === 'skip') {
@@ -252,7 +287,7 @@ export class LineStream {
    * window holds MAX_LINE + 2 octets (the last may be the CR of the CRLF); at the end
    * while the rest is longer than MAX_LINE.
    */
-  private drainWrap(final: boolean, out: Buffer[]): void {
+  private drainWrap(final: boolean, out: Output): void {
     const long = this.long!;
     let win = long.win!;
     while (final ? win.length > MAX_LINE : win.length >= MAX_OCTETS) {
@@ -267,7 +302,7 @@ export class LineStream {
   }
 
   /** End of the message: a last line without line end is passed on. */
-  end(out: Buffer[]): void {
+  end(out: Output): void {
     if (this.swallow) return;
     if (this.long) {
       if (this.long.kind === 'wrap') {

@@ -12,7 +12,7 @@
 // warn mode or a very high maxHeaderLines) is passed on in pieces without S8.
 
 import type { LineConsumer, LongLineEvents } from './line-stream.js';
-import { Want } from './line-stream.js';
+import { Want, type Output } from './line-stream.js';
 import { contentLength, fixLine, MAX_LINE, type WrapContext } from './long-lines.js';
 import type { HeaderLineCounter } from './header-lines.js';
 import type { HeaderSizeLimit } from './header-size.js';
@@ -88,7 +88,11 @@ export class MimeStructure implements LineConsumer {
   private bodyCtx: WrapContext = 'text';
   private inDigest = false;
 
-  constructor(private readonly o: StructureOptions) {}
+  private readonly minParamLimit: number;
+
+  constructor(private readonly o: StructureOptions) {
+    this.minParamLimit = Math.min(o.paramLimits.parameterLengthLimit, o.paramLimits.nameParameterLengthLimit);
+  }
 
   want(): Want {
     if (this.phase === Phase.Header) return Want.All;
@@ -99,7 +103,7 @@ export class MimeStructure implements LineConsumer {
     return this.phase === Phase.Header ? 'header' : this.bodyCtx;
   }
 
-  line(l: Buffer, continued: boolean, out: Buffer[]): void {
+  line(l: Buffer, continued: boolean, out: Output): void {
     if (l[0] === DASH && l[1] === DASH && this.stack.length && this.boundary(l, out)) return;
     if (this.phase === Phase.Body) {
       out.push(l);
@@ -124,14 +128,16 @@ export class MimeStructure implements LineConsumer {
       this.fieldSize = l.length;
       return;
     }
-    // Not a header line: the header ends here (no blank line) and this line is content.
+    // Not a header line: the header ends here (no blank line) and this line is content
+    // (handed over whole, so S7 applies here, as the stream would have done).
     this.flushField(out);
     this.endHeader();
-    this.line(l, continued, out);
+    const pieces = l.length > MAX_LINE + 2 ? this.fixLong([l], this.context()) : [l];
+    pieces?.forEach((p, i) => this.line(p, continued || i > 0, out));
   }
 
   /** End of the message: a header still being read is written out. */
-  end(out: Buffer[]): void {
+  end(out: Output): void {
     if (this.phase === Phase.Header) this.flushField(out);
   }
 
@@ -139,7 +145,7 @@ export class MimeStructure implements LineConsumer {
     if (this.kind === 'primary' && !continued && this.o.headerLines.add()) this.o.onTooManyHeaderLines();
   }
 
-  private appendFolded(l: Buffer, out: Buffer[]): void {
+  private appendFolded(l: Buffer, out: Output): void {
     if (this.overflow) {
       const lines = this.fixLong([l]);
       if (!lines) return;
@@ -154,7 +160,7 @@ export class MimeStructure implements LineConsumer {
   }
 
   /** Writes the held field after S8 and S6; `partial`: only its first part (overflow). */
-  private flushField(out: Buffer[], partial = false): void {
+  private flushField(out: Output, partial = false): void {
     if (!this.field.length) {
       this.overflow = undefined;
       return;
@@ -171,7 +177,8 @@ export class MimeStructure implements LineConsumer {
       if (colon > 0) name = first.toString('latin1', 0, colon).trim().toLowerCase();
     }
     let text: string | undefined;
-    if (!partial && (name === 'content-type' || name === 'content-disposition') && (this.kind === 'primary' || this.o.mimeProcessing)) {
+    // A decoded value is never longer than its field's octets: short fields are skipped.
+    if (!partial && size > this.minParamLimit && (name === 'content-type' || name === 'content-disposition') && (this.kind === 'primary' || this.o.mimeProcessing)) {
       text = Buffer.concat(lines).toString('latin1');
       const r = limitMimeParameters(text, this.o.paramLimits);
       if (r) {
@@ -199,8 +206,8 @@ export class MimeStructure implements LineConsumer {
     for (const b of lines) out.push(b);
   }
 
-  /** S7 on header lines; undefined when the message is refused. */
-  private fixLong(lines: Buffer[]): Buffer[] | undefined {
+  /** S7 on lines held whole (header lines); undefined when the message is refused. */
+  private fixLong(lines: Buffer[], ctx: WrapContext = 'header'): Buffer[] | undefined {
     let res: Buffer[] | undefined;
     for (let i = 0; i < lines.length; i++) {
       const l = lines[i];
@@ -213,7 +220,7 @@ export class MimeStructure implements LineConsumer {
       if (how === 'swallow') return undefined;
       if (how === 'truncate') this.o.longLines.truncated++;
       else this.o.longLines.wrapped++;
-      for (const b of fixLine(l, how, 'header')) res.push(b);
+      for (const b of fixLine(l, how, ctx)) res.push(b);
     }
     return res ?? lines;
   }
@@ -257,7 +264,7 @@ export class MimeStructure implements LineConsumer {
   }
 
   /** A boundary line of an open multipart (innermost first)? Then the structure moves on. */
-  private boundary(l: Buffer, out: Buffer[]): boolean {
+  private boundary(l: Buffer, out: Output): boolean {
     for (let k = this.stack.length - 1; k >= 0; k--) {
       const d = this.stack[k].delim;
       if (l.length < d.length || l.compare(d, 0, d.length, 0, d.length) !== 0) continue;
@@ -268,6 +275,14 @@ export class MimeStructure implements LineConsumer {
         let i = d.length;
         while (i < e && (l[i] === SP || l[i] === HT)) i++;
         if (i < e) continue; // "--boundaryX": another string, not this boundary
+      }
+      if (l.length > MAX_LINE + 2 && contentLength(l) > MAX_LINE) {
+        // Only a line read as a header line gets here this long: the boundary and what
+        // follows it (transport padding) are kept, the rest cut, whatever the mode.
+        const how = this.o.longLines.longLine();
+        if (how === 'swallow') return true;
+        this.o.longLines.truncated++;
+        l = fixLine(l, 'truncate', 'text')[0];
       }
       if (this.phase === Phase.Header) this.flushField(out); // a part header cut short
       this.stack.length = k + 1; // inner multiparts end with their parent's boundary

@@ -14,7 +14,7 @@ import type { Decision } from '../core/decision.js';
 import { reject } from '../core/decision.js';
 import type { Listener, Snapshot } from '../config/load.js';
 import type { MessageSink } from '../smtp/submitter.js';
-import { LineStream, type LongLineEvents } from './line-stream.js';
+import { LineStream, Output, type LongLineEvents } from './line-stream.js';
 import { MimeStructure } from './mime-structure.js';
 import { HeaderLineCounter, HEADER_LINES_CHECK, tooManyHeaderLines } from './header-lines.js';
 import { HeaderSizeLimit, effectiveHeaderLimit } from './header-size.js';
@@ -132,19 +132,19 @@ export class CleanupPipeline {
   /** Cleans one chunk and writes the result to the sink (with its back-pressure). */
   write(chunk: Buffer, sink: MessageSink): Promise<void> | undefined {
     if (this.lines.swallow) return undefined;
-    const out: Buffer[] = [];
+    const out = new Output();
     this.lines.push(chunk, out);
     if (this.lines.swallow) return undefined; // refused: nothing more is stored
-    return writeAll(sink, out, 0);
+    return writeAll(sink, out.take(), 0);
   }
 
   /** End of the message: writes what was held back; returns the refusal, if any. */
   async finish(sink: MessageSink): Promise<Decision | undefined> {
     if (!this.lines.swallow) {
-      const out: Buffer[] = [];
+      const out = new Output();
       this.lines.end(out);
       this.structure.end(out);
-      if (!this.lines.swallow) await writeAll(sink, out, 0);
+      if (!this.lines.swallow) await writeAll(sink, out.take(), 0);
     }
     const s = this.stats;
     if (s.linesTruncated || s.linesWrapped || s.headerFieldsDropped || s.paramsTruncated.length) {

@@ -5,6 +5,7 @@ export function embeddedDefault(): Record<string, unknown> {
   const loopback = ['127.0.0.1', '::1'];
   return {
     hostname: 'localhost',
+    postmasterDomain: 'rampart.test',
     dataDir: './var',
     listeners: [
       { name: 'mx', kind: 'mx', addresses: loopback, port: 2525 },

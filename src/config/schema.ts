@@ -34,6 +34,11 @@ export const ListenerSchema = z
 export const ConfigSchema = z
   .object({
     hostname: z.string().min(1).optional().describe('Name used in the greeting, EHLO reply and Received headers. Default: the machine host name.'),
+    postmasterDomain: z
+      .string()
+      .regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/, 'expected a domain name')
+      .optional()
+      .describe('RFC 5321 4.5.1: mail to the bare <postmaster> goes to postmaster@<this domain>, which should be a mailbox or alias. Default: hostname.'),
     dataDir: z.string().min(1).default('./var').describe('Directory holding the spool, mailboxes, directory store and generated TLS key.'),
     listeners: z.array(ListenerSchema).min(1).describe('SMTP listeners (P2).'),
     tls: z
@@ -78,7 +83,7 @@ export const ConfigSchema = z
     policy: z
       .object({
         warn: z.array(z.string()).default([]).describe('Checks run in warn mode: they decide, log and count, but let the message pass. Names as in logs, e.g. "rcpt.localRecipient".'),
-        senderDomainResolvable: z.boolean().default(true).describe('H1 (MailEnable "Sender email domain must be local or resolvable through DNS"): MAIL FROM domain must be local or have MX, A or AAAA; NXDOMAIN or no such record 550 5.1.8, null MX 550 5.7.27, DNS failure 451 4.4.3. Null sender exempt.'),
+        senderDomainResolvable: z.boolean().default(true).describe('H1 (MailEnable "Sender email domain must be local or resolvable through DNS"): MAIL FROM domain must be local or have MX, A or AAAA; NXDOMAIN or no such record 550 5.1.8, null MX 550 5.7.27, DNS failure 451 4.4.3. Null sender and relay.lanNetworks clients exempt.'),
         ptr: z.enum(['never', 'reject', 'mark']).default('never').describe('H2 (MailEnable "PTR Record Check"): for unauthenticated clients outside the LAN. never; reject (no PTR: 550 5.7.25 at MAIL, DNS failure 451 4.7.25); mark (add X-Rampart-PTR and a spam score, let it pass).'),
         ptrMarkScore: z.number().min(0).max(1000).default(1).describe('H2: spam score a message gets in ptr: mark mode when its client has no PTR record.'),
         heloBlocklist: z.array(z.string().min(1, 'expected a non-empty pattern')).default(['ylmf-pc']).describe('H3 (MailEnable "EHLO Blocking"): EHLO/HELO arguments that drop the connection (554 5.7.1). Whole argument, case-insensitive, "*" matches any run of characters.'),

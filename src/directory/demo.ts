@@ -15,5 +15,7 @@ export async function ensureDemo(
   const password = generatePassword();
   dir.addDomain(domain);
   await dir.addMailbox(address, password);
+  // RFC 5321 4.5.1: every domain needs a postmaster.
+  if (address !== `postmaster@${domain}`) dir.addAlias(`postmaster@${domain}`, [address]);
   return { address, password };
 }

@@ -23,9 +23,9 @@ export const builtinChecks: Readonly<Record<Stage, readonly Check[]>> = {
   helo: [heloBlocklist],
   auth: [disconnectBadAuthLimit], // runs after each failed AUTH (R4)
   mail: [mailMaxMessageSize, authenticatedSenderMustUsePostoffice, spoofing, ptr, senderDomainResolvable],
-  // maxRecipients first (H7 answers before any other opinion); recipientsPerHour last:
-  // it counts the recipient it accepts, so every refusing check must have run before it.
-  rcpt: [maxRecipients, relay, localRecipient, rcptMaxMessageSize, recipientsPerHour],
+  // relay first (R1, cannot be removed); maxRecipients next (H7's 452 before any lookup);
+  // recipientsPerHour last: it counts the recipient it accepts, so every refusing check must run before it.
+  rcpt: [relay, maxRecipients, localRecipient, rcptMaxMessageSize, recipientsPerHour],
   data: [recipientCutoff, largeMessageSafety],
   eod: [],
 };

@@ -120,7 +120,7 @@ async function finish(s: SmtpSession, intake: Intake, bareLf: number, bareCr: nu
     }
     // S5-S8: writes what the cleanup stage held back; S5/S7 refusal, if any (cleanup/pipeline.ts).
     const cleaned = await intake.cleanup?.finish(intake.sink);
-    if (cleaned) return await refuse(cleaned.code, cleaned.enhanced, cleaned.text, cleaned.check, cleaned.feature ?? 'S7');
+    if (cleaned) return await refuse(cleaned.code, cleaned.enhanced, cleaned.text, cleaned.check, cleaned.feature ?? '');
     const d = await s.policy('eod');
     if (d && d.action !== 'accept') {
       await intake.sink.abort();

@@ -12,6 +12,7 @@ import { formatAddress } from '../core/address.js';
 import { decisionCounts } from '../policy/finalize.js';
 import { messageSizeLimit, senderSizeLimit, senderAttributes, lineLimit, type SizeLimit } from '../policy/size-limits.js';
 import { lmsSettings, isLmsException, rememberLms, abortOverFor } from '../policy/lms.js';
+import { isLan } from '../policy/networks.js';
 import type { SmtpSession } from './session.js';
 import type { MessageSink } from './submitter.js';
 
@@ -203,6 +204,6 @@ export async function breakOff(s: SmtpSession, sink: MessageSink, guard: SizeGua
     'decision',
   );
   decisionCounts.set('data.largeMessageSafety drop', (decisionCounts.get('data.largeMessageSafety drop') ?? 0) + 1);
-  deps.abuse.report({ ip: s.info.remoteAddress, kind: 'large-message', feature: 'S4', trusted: s.info.authUser !== undefined, detail: `${guard.bytes} octets past abortOver ${guard.plan.abortOver}` });
+  deps.abuse.report({ ip: s.info.remoteAddress, kind: 'large-message', feature: 'S4', trusted: s.info.authUser !== undefined || isLan(s.info.remoteAddress, s.config), detail: `${guard.bytes} octets past abortOver ${guard.plan.abortOver}` });
   await sink.abort().catch(() => {});
 }

@@ -45,7 +45,6 @@ export class ProcessServer {
       dataDir: './data',
       listeners: [{ name: 'mx', kind: 'mx', addresses: ['127.0.0.1'], port: this.port, pregreetWaitMs: 0 }],
       timeouts: { shutdownMs: 3000 },
-      policy: { senderDomainResolvable: false }, // H1 would ask the system resolver about remote.test
       ...extra,
     };
     writeFileSync(this.configPath, stringify(cfg));

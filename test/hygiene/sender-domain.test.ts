@@ -105,3 +105,16 @@ test('H1 warn mode: decided and logged, but the sender passes', { timeout: 30_00
     await ts.stop();
   }
 });
+
+test('H1 a LAN client (loopback in relay.lanNetworks, the product default) is not checked', { timeout: 30_000 }, async () => {
+  const ts = await startWithDns(dns, { policy: { senderDomainResolvable: true }, relay: { lanNetworks: ['127.0.0.1/32'] } });
+  const c = await ehlo(ts.ports.mx);
+  try {
+    const before = dns.queries.length;
+    assert.equal(codes(await c.cmd('MAIL FROM:<root@unqualified-host>')), '250 2.1.0');
+    assert.equal(dns.queries.length, before, 'no DNS query');
+  } finally {
+    c.close();
+    await ts.stop();
+  }
+});

@@ -212,14 +212,19 @@ describe('P1 commands', { timeout: 60_000 }, () => {
   });
 
   test(
-    'P1 bare <postmaster> is accepted even when the host name is not a local domain (RFC 5321 4.5.1)',
-    { todo: 'policy/rcpt/local-recipient.ts looks <postmaster> up as postmaster@<hostname>; 550 5.1.1 when the hostname is not a local domain' },
+    'P1 bare <postmaster> goes to postmaster@<postmasterDomain> when the host name is not a local domain (RFC 5321 4.5.1)',
     async () => {
-      const ts = await start();
+      const ts = await start({ postmasterDomain: 'example.test' });
       const { c } = await ehloClient(ts.ports.mx);
       try {
         assert.equal(codes(await c.cmd('MAIL FROM:<>')), '250 2.1.0');
         assert.equal(codes(await c.cmd('RCPT TO:<postmaster>')), '250 2.1.5');
+        assert.equal((await c.cmd('DATA')).code, 354);
+        assert.equal(codes(await c.cmd('Subject: to the postmaster\r\n\r\nhello\r\n.')), '250 2.0.0');
+        await ts.delivered();
+        const got = ts.maildir('alice@example.test');
+        assert.equal(got.length, 1, 'postmaster@example.test is an alias of alice');
+        assert.match(got[0], /Delivered-To: alice@example.test\r\n/);
       } finally {
         c.close();
         await ts.stop();

@@ -43,7 +43,7 @@ const literalsOn = configWith({ relay: { domainLiterals: { enabled: true } } });
 
 type Want = 'pass' | [number, string];
 
-const cases: Array<[string, string | null, Want, { config?: typeof on; noQuery?: boolean }?]> = [
+const cases: Array<[string, string | null, Want, { config?: typeof on; noQuery?: boolean; ip?: string; authUser?: string }?]> = [
   ['domain with an MX', '<u@mx.test>', 'pass'],
   ['domain with only an A record', '<u@a-only.test>', 'pass'],
   ['domain with only an AAAA record', '<u@v6-only.test>', 'pass'],
@@ -65,13 +65,15 @@ const cases: Array<[string, string | null, Want, { config?: typeof on; noQuery?:
   ['IPv6 domain literal is refused', '<u@[IPv6:2001:db8::1]>', [550, '5.1.8'], { noQuery: true }],
   ['IPv4 literal passes when R8 literals are on', '<u@[192.0.2.1]>', 'pass', { config: literalsOn, noQuery: true }],
   ['general literal is refused even with R8 literals on', '<u@[x-tag:abc]>', [550, '5.1.8'], { config: literalsOn, noQuery: true }],
+  ['a LAN client (loopback, default relay.lanNetworks) is not checked', '<root@vm>', 'pass', { ip: '127.0.0.1', noQuery: true }],
+  ['an authenticated client is checked', '<u@nope.test>', [550, '5.1.8'], { authUser: 'alice@local.example' }],
   ['setting off: no lookup at all', '<u@nope.test>', 'pass', { config: off, noQuery: true }],
 ];
 
 for (const [name, from, want, opt] of cases) {
   test(`mail.senderDomainResolvable: H1 ${name} ${from}`, async () => {
     const before = dns.queries.length;
-    const { ctx } = makeCtx({ stage: 'mail', config: opt?.config ?? on, directory, deps: { dns: resolver }, from });
+    const { ctx } = makeCtx({ stage: 'mail', config: opt?.config ?? on, directory, deps: { dns: resolver }, from, ip: opt?.ip, authUser: opt?.authUser });
     const v = (await senderDomainResolvable.run(ctx)) as Decision | undefined;
     if (opt?.noQuery) assert.equal(dns.queries.length, before, 'no DNS query');
     if (want === 'pass') {

@@ -4,7 +4,11 @@
 // temporary (451 4.4.3), so a DNS outage never refuses good mail for ever and
 // never lets unknown mail through. A null MX (RFC 7505: one MX, preference 0,
 // exchange ".") says the domain sends no mail it can take replies for: 550 5.7.27
-// (RFC 7505 4.2). The null sender <> is exempt (bounces must get through).
+// (RFC 7505 4.2). The null sender <> is exempt (bounces must get through), and
+// so are clients inside relay.lanNetworks (by default the machine itself: cron
+// and scripts sending as root@<unqualified host>), which may relay anyway - the
+// way Postfix sites put permit_mynetworks before reject_unknown_sender_domain.
+// Authenticated clients are checked (R5/R6 usually pin them to local domains).
 // Domain literals (user@[192.0.2.1]) name no domain to check: an IPv4/IPv6 literal
 // passes only when R8 literals are on (relay.domainLiterals.enabled), else - and
 // always for a general literal - 550 5.1.8.
@@ -13,6 +17,7 @@ import { domainToASCII } from 'node:url';
 import { reject, tempfail, type Verdict } from '../../core/decision.js';
 import type { Lookup } from '../../dns/resolver.js';
 import type { Check, CheckContext } from '../types.js';
+import { isLanAddress } from '../client-trust.js';
 
 const NAME = 'mail.senderDomainResolvable';
 const FEATURE = 'H1';
@@ -31,6 +36,7 @@ export const senderDomainResolvable: Check = {
     if (!ctx.config.policy.senderDomainResolvable) return undefined;
     const from = ctx.envelope?.mailFrom;
     if (!from) return undefined; // null sender <>
+    if (isLanAddress(ctx.session.remoteAddress, ctx.config)) return undefined; // trusted network
     if (from.literal) {
       // An IP literal needs no lookup; it is accepted only where R8 literals are on.
       if (ctx.config.relay.domainLiterals.enabled && from.literal.kind !== 'general') return undefined;

@@ -26,7 +26,7 @@ before(async () => {
 after(() => directory.close());
 
 // hostname is the domain a bare <postmaster> is delivered to.
-const config = validateConfig({ ...embeddedDefault(), hostname: 'MX.local.example' }, 'test', '/tmp');
+const config = validateConfig({ ...embeddedDefault(), hostname: 'MX.local.example', postmasterDomain: undefined }, 'test', '/tmp');
 const log = createLogger('silent', new Writable({ write: (_c, _e, cb) => cb() }));
 
 function ctxFor(path: string): CheckContext {

@@ -2,7 +2,8 @@
 // check (R1), the local recipient check (R7) and the spool: a bare <postmaster>
 // belongs to the host name; a domain literal (R8) belongs to
 // relay.domainLiterals.domain when literals are on and the address is our own;
-// any other domain only when the directory lists it. Nothing else is local:
+// any other domain only when the directory lists it. (Bare <postmaster> belongs to
+// postmasterDomain, by default the host name.) Nothing else is local:
 // "%", "!" and quoted "@" in the local part never change the domain.
 
 import { formatAddress, type Address } from '../../core/address.js';
@@ -22,16 +23,21 @@ export function isOwnLiteral(a: Address, config: Pick<Snapshot, 'relay' | 'liste
   return isOwnAddress(a.literal.value, config);
 }
 
+/** The domain whose postmaster receives mail to the bare <postmaster> (RFC 5321 4.5.1). */
+export function postmasterDomain(config: Pick<Snapshot, 'postmasterDomain' | 'hostname'>): string {
+  return (config.postmasterDomain ?? config.hostname).toLowerCase();
+}
+
 /** The local domain of `a`, or undefined when `a` is not local (a relay recipient). */
 export function localDomainOf(a: Address, config: Snapshot, directory: Pick<Directory, 'isLocalDomain'>): string | undefined {
-  if (a.domain === '') return config.hostname.toLowerCase();
+  if (a.domain === '') return postmasterDomain(config);
   if (a.literal) return isOwnLiteral(a, config) ? literalDomain(config) : undefined;
   return directory.isLocalDomain(a.domain) ? a.domain : undefined;
 }
 
 /** The address the spool stores: bare postmaster and domain literals become local@domain. */
 export function spoolAddressDomain(a: Address, config: Snapshot): string | undefined {
-  if (a.domain === '') return config.hostname.toLowerCase();
+  if (a.domain === '') return postmasterDomain(config);
   if (a.literal && config.relay.domainLiterals.enabled) return literalDomain(config);
   return undefined;
 }
