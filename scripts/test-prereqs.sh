@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the test suite talks to, if missing: swaks (a real SMTP client),
-# python3 (smtplib), redis-server and dnsmasq. Debian/Ubuntu; needs root or sudo
+# python3 (smtplib) and redis-server (DNS tests run their own in-process DNS
+# server on loopback). Debian/Ubuntu; needs root or sudo
 # the first time only. Called by `npm test`.
 set -euo pipefail
 need=()
 command -v swaks >/dev/null 2>&1 || need+=(swaks)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
-command -v dnsmasq >/dev/null 2>&1 || need+=(dnsmasq-base)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # swaks needs these Perl modules for STARTTLS/implicit TLS and AUTH.
 perl -MIO::Socket::SSL -e1 >/dev/null 2>&1 || need+=(libio-socket-ssl-perl)
