@@ -26,7 +26,7 @@ before(async () => {
 after(() => directory.close());
 
 // hostname is the domain a bare <postmaster> is delivered to.
-const config = validateConfig({ ...embeddedDefault(), hostname: 'MX.local.example', postmasterDomain: undefined }, 'test', '/tmp');
+const config = validateConfig({ ...embeddedDefault(), postmasterDomain: undefined, hostname: 'MX.local.example' }, 'test', '/tmp');
 const log = createLogger('silent', new Writable({ write: (_c, _e, cb) => cb() }));
 
 function ctxFor(path: string): CheckContext {
@@ -93,7 +93,7 @@ test('rcpt.localRecipient is named after its stage and setting', () => {
 
 // ---- R7 catchalls
 
-const noCatchalls = validateConfig({ ...embeddedDefault(), hostname: 'MX.local.example', relay: { disableAllCatchalls: true } }, 'test', '/tmp');
+const noCatchalls = validateConfig({ ...embeddedDefault(), postmasterDomain: undefined, hostname: 'MX.local.example', relay: { disableAllCatchalls: true } }, 'test', '/tmp');
 
 test('rcpt.localRecipient: R7 a domain catchall accepts unknown local parts; disableAllCatchalls turns it off', async () => {
   const d = Directory.open(':memory:');

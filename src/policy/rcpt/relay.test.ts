@@ -26,7 +26,7 @@ after(() => directory.close());
 const log = createLogger('silent', new Writable({ write: (_c, _e, cb) => cb() }));
 
 function cfg(relayOver: Record<string, unknown> = {}): Snapshot {
-  return validateConfig({ ...embeddedDefault(), hostname: 'mx.local.example', relay: { lanNetworks: ['192.0.2.0/24', '2001:db8:1::/48'], ...relayOver } }, 'test', '/tmp');
+  return validateConfig({ ...embeddedDefault(), postmasterDomain: undefined, hostname: 'mx.local.example', relay: { lanNetworks: ['192.0.2.0/24', '2001:db8:1::/48'], ...relayOver } }, 'test', '/tmp');
 }
 const config = cfg();
 
