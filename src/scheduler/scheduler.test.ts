@@ -53,7 +53,11 @@ async function setup(delivery: Record<string, unknown> = {}) {
     const d = join(dataDir, 'mail/example.test', local, 'Maildir/new');
     return existsSync(d) ? readdirSync(d).map((f) => readFileSync(join(d, f), 'latin1')) : [];
   };
-  return { dataDir, config, dir, logs, spool, clock, sched, queue, mailbox, done: () => rmSync(dataDir, { recursive: true, force: true }) };
+  return { dataDir, config, dir, logs, spool, clock, sched, queue, mailbox, done: async () => {
+    await sched.stop();
+    await spool.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  } };
 }
 
 test('Q1 delivers to Maildir with Return-Path and Delivered-To, byte-exact, and removes the queue file', async () => {
@@ -66,7 +70,7 @@ test('Q1 delivers to Maildir with Return-Path and Delivered-To, byte-exact, and 
     for (const sub of ['tmp', 'new', 'cur']) assert.ok(existsSync(join(s.dataDir, 'mail/example.test/alice/Maildir', sub)));
     assert.ok(s.logs.some((l) => l.event === 'delivered' && l.queueId === id));
   } finally {
-    s.done();
+    await s.done();
   }
 });
 
@@ -79,7 +83,7 @@ test('Q1 an alias delivers one copy to each mailbox', async () => {
     assert.equal(s.mailbox('bob').length, 1);
     assert.match(s.mailbox('bob')[0], /^Return-Path: <s@remote.test>\r\nDelivered-To: bob@example.test\r\n/);
   } finally {
-    s.done();
+    await s.done();
   }
 });
 
@@ -104,7 +108,7 @@ test('Q1 a temporary failure is retried on the schedule, then delivered', async 
     assert.equal(s.mailbox('alice').length, 1);
     assert.equal(existsSync(s.spool.queuePath(id)), false);
   } finally {
-    s.done();
+    await s.done();
   }
 });
 
@@ -122,7 +126,7 @@ test('Q1 past giveUpMs a failing message moves to spool/failed', async () => {
     assert.ok(existsSync(join(s.dataDir, 'spool/failed', id)));
     assert.equal(s.sched.size, 0);
   } finally {
-    s.done();
+    await s.done();
   }
 });
 
@@ -136,7 +140,7 @@ test('Q1 a recipient removed from the directory after queueing fails permanently
     assert.ok(existsSync(join(s.dataDir, 'spool/failed', id)));
     assert.ok(s.logs.some((l) => l.event === 'failed' && l.rcpt === 'bob@example.test'));
   } finally {
-    s.done();
+    await s.done();
   }
 });
 
@@ -151,6 +155,6 @@ test('R10 delivery.hold keeps messages queued until released', async () => {
     await s.sched.idle();
     assert.equal(s.mailbox('alice').length, 1);
   } finally {
-    s.done();
+    await s.done();
   }
 });

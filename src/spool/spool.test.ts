@@ -40,6 +40,7 @@ test('P5 commit writes envelope + message into queue/ and announces the id', asy
     assert.equal(q.size, 'Subject: x\r\n\r\nbody\r\n'.length);
     assert.equal(readFileSync(spool.queuePath(sink.id), 'latin1').slice(q.bodyOffset), 'Subject: x\r\n\r\nbody\r\n');
   } finally {
+    await spool.close();
     rmSync(root, { recursive: true, force: true });
   }
 });
@@ -60,6 +61,7 @@ test('P5 a large message is streamed in pieces and stored byte-exact', async () 
     const q = await readQueueFile(spool.queuePath(sink.id), sink.id);
     assert.ok(readFileSync(spool.queuePath(sink.id)).subarray(q.bodyOffset).equals(Buffer.concat(parts)));
   } finally {
+    await spool.close();
     rmSync(root, { recursive: true, force: true });
   }
 });
@@ -75,6 +77,7 @@ test('P5 abort leaves nothing on disk, also after a partial flush', async () => 
     assert.deepEqual(readdirSync(join(root, 'incoming')), []);
     assert.deepEqual(readdirSync(join(root, 'queue')), []);
   } finally {
+    await spool.close();
     rmSync(root, { recursive: true, force: true });
   }
 });
@@ -94,6 +97,7 @@ test('P5 many concurrent commits all land (directory fsyncs are grouped)', async
     assert.equal(new Set(ids).size, 50);
     assert.deepEqual(readdirSync(join(root, 'queue')).sort(), [...ids].sort());
   } finally {
+    await spool.close();
     rmSync(root, { recursive: true, force: true });
   }
 });
@@ -109,9 +113,11 @@ test('P5 open() lists queued ids and empties incoming/', async () => {
     await half.write(Buffer.alloc(100 * 1024));
     const again = new Spool(root);
     assert.deepEqual(await again.open(), [sink.id]);
+    await again.close();
     assert.deepEqual(readdirSync(join(root, 'incoming')), []);
     await half.abort();
   } finally {
+    await spool.close();
     rmSync(root, { recursive: true, force: true });
   }
 });
@@ -141,6 +147,7 @@ test('P5 files are recycled: a longer freed file is overwritten and cut to the n
     assert.equal(readFileSync(spool.queuePath(small.id), 'latin1').slice(q.bodyOffset), 'tiny\r\n');
     assert.equal(q.size, 6);
   } finally {
+    await spool.close();
     rmSync(root, { recursive: true, force: true });
   }
 });
@@ -161,6 +168,7 @@ test('P5 commit hands small messages over in memory, large ones by file only', a
     assert.equal(seen[0].body?.toString(), 'a\r\nb\r\n');
     assert.equal(seen[1].body, undefined);
   } finally {
+    await spool.close();
     rmSync(root, { recursive: true, force: true });
   }
 });
