@@ -20,7 +20,12 @@ import type { MessageSink, SpoolEnvelope } from './submitter.js';
 class Intake {
   bytes = 0;
   oversize = false;
-  constructor(readonly sink: MessageSink, readonly guard: SizeGuard) {}
+  constructor(
+    readonly sink: MessageSink,
+    readonly guard: SizeGuard,
+    /** S5-S8 cleanup stage between the intake and the sink. */
+    readonly cleanup: CleanupPipeline,
+  ) {}
 
   /** Counts and stores a slice; once over the limit, bytes are only counted. */
   write(b: Buffer): Promise<void> | undefined {
@@ -31,18 +36,14 @@ class Intake {
       this.oversize = true;
       return this.sink.abort(); // nothing of an oversized message stays on disk
     }
-    return this.cleanup ? this.cleanup.write(b, this.sink) : this.sink.write(b); // S5-S8 (cleanup/pipeline.ts)
+    return this.cleanup.write(b, this.sink); // S5-S8 (cleanup/pipeline.ts)
   }
-
-  /** S5-S8 cleanup stage; set by withCleanup(). */
-  cleanup?: CleanupPipeline;
 }
 
-/** Puts the cleanup stage (S5-S8) between the intake and the sink. */
-function withCleanup(s: SmtpSession, intake: Intake): Intake {
+/** The cleanup stage (S5-S8) for one message of this session. */
+function cleanupFor(s: SmtpSession): CleanupPipeline {
   const base = { session: s.info.id, client: s.info.remoteAddress };
-  intake.cleanup = new CleanupPipeline(cleanupSettings(s.config, s.info.listener), (f, msg) => s.deps.log.info({ ...base, ...f }, msg));
-  return intake;
+  return new CleanupPipeline(cleanupSettings(s.config, s.info.listener), (f, msg) => s.deps.log.info({ ...base, ...f }, msg));
 }
 
 export interface BdatState {
@@ -58,7 +59,7 @@ function spoolEnvelope(s: SmtpSession): SpoolEnvelope {
   return {
     mailFrom: formatAddress(env.mailFrom),
     rcpts: env.rcpts.map((r) => ({
-      address: spoolAddress(r.address, s.config), // bare postmaster -> @hostname, R8 literal -> @relay.domainLiterals.domain
+      address: spoolAddress(r.address, s.config), // bare postmaster -> @postmasterDomain, R8 literal -> @relay.domainLiterals.domain
       notify: r.params.notify,
       orcpt: r.params.orcpt,
     })),
@@ -98,7 +99,7 @@ async function openIntake(s: SmtpSession): Promise<Intake | Decision> {
   });
   // Marks (e.g. H2 "X-Rampart-PTR: none") go right after our Received header.
   await sink.write(Buffer.from(header + markHeaders(env.marks), 'utf8'));
-  return withCleanup(s, new Intake(sink, sizeGuard(s))); // S1-S4 limits of this transaction (size-guard.ts)
+  return new Intake(sink, sizeGuard(s), cleanupFor(s)); // S1-S4 limits of this transaction (size-guard.ts)
 }
 
 /** Handles the end of the transfer ("." or BDAT LAST): refuse, or commit and answer 250. */
@@ -119,7 +120,7 @@ async function finish(s: SmtpSession, intake: Intake, bareLf: number, bareCr: nu
       return await refuse(554, '5.6.0', 'Message refused: bare CR or LF in message content, lines must end with CRLF', 'eod.bareLineEndings', 'P3');
     }
     // S5-S8: writes what the cleanup stage held back; S5/S7 refusal, if any (cleanup/pipeline.ts).
-    const cleaned = await intake.cleanup?.finish(intake.sink);
+    const cleaned = await intake.cleanup.finish(intake.sink);
     if (cleaned) return await refuse(cleaned.code, cleaned.enhanced, cleaned.text, cleaned.check, cleaned.feature ?? '');
     const d = await s.policy('eod');
     if (d && d.action !== 'accept') {
