@@ -10,22 +10,8 @@ import { Directory } from '../directory/store.js';
 import { createLogger } from '../log/logger.js';
 import { validateConfig } from '../config/load.js';
 import type { SpoolEnvelope } from '../smtp/submitter.js';
+import { FakeClock } from './fake-clock.js';
 
-/** A clock whose timers fire only when the test advances it. */
-class FakeClock implements Clock {
-  t = 1_000_000;
-  timers: Array<{ at: number; fn: () => void; live: boolean }> = [];
-  now = () => this.t;
-  setTimeout(fn: () => void, ms: number) {
-    const timer = { at: this.t + ms, fn, live: true };
-    this.timers.push(timer);
-    return { cancel: () => void (timer.live = false) };
-  }
-  advance(ms: number) {
-    this.t += ms;
-    for (const tm of this.timers) if (tm.live && tm.at <= this.t) { tm.live = false; tm.fn(); }
-  }
-}
 
 async function setup(delivery: Record<string, unknown> = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'rampart-sched-'));
