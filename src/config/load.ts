@@ -6,6 +6,7 @@ import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { ConfigSchema, type Config, type ListenerConfig } from './schema.js';
 import { embeddedDefault } from './embedded-default.js';
+import { resolveChannels, type Channel } from './channels-schema.js';
 
 export class ConfigError extends Error {
   constructor(public readonly source: string, public readonly problems: string[]) {
@@ -21,10 +22,12 @@ export interface Listener extends ListenerConfig {
 }
 
 /** The validated, resolved configuration. Frozen: reload swaps a whole new snapshot. */
-export interface Snapshot extends Omit<Config, 'listeners'> {
+export interface Snapshot extends Omit<Config, 'listeners' | 'channels'> {
   hostname: string;
   dataDir: string;
   listeners: Listener[];
+  /** Q3: every channel, built-ins (local, smtp) included, defaults filled in. */
+  channels: Record<string, Channel>;
   directoryPath: string;
   /** Where it came from, for logs: a file path or "embedded default". */
   source: string;
@@ -58,6 +61,7 @@ function resolveSnapshot(cfg: Config, source: string, baseDir: string): Snapshot
     hostname: cfg.hostname ?? osHostname(),
     dataDir,
     listeners,
+    channels: resolveChannels(cfg.channels, cfg.delivery),
     directoryPath: cfg.directory.path ? resolve(baseDir, cfg.directory.path) : resolve(dataDir, 'directory.sqlite'),
     tls: {
       cert: cfg.tls.cert ? resolve(baseDir, cfg.tls.cert) : undefined,

@@ -4,7 +4,8 @@
 
 import { z } from 'zod';
 import { isIP } from 'node:net';
-import { listenerSizeFields, limitsSizeFields, ChannelsSchema, refineSizeLimits } from './size-limits-schema.js';
+import { listenerSizeFields, limitsSizeFields, refineSizeLimits } from './size-limits-schema.js';
+import { ChannelsSchema, RoutesSchema, refineChannels } from './channels-schema.js';
 import { listenerRelayFields, relayFields, AccessSchema, AuthSchema, refineRelayAccess } from './relay-access-schema.js';
 import { listenerCleanupFields, limitsCleanupFields } from './cleanup-schema.js';
 
@@ -103,7 +104,8 @@ export const ConfigSchema = z
         concurrency: z.number().int().min(1).max(256).default(8).describe('Q1: messages delivered at once.'),
         hold: z.boolean().default(false).describe('R10: hold all delivery; messages stay queued until this is false again (SIGHUP reload applies it).'),
         retryMs: z.array(ms).min(1).default([60000, 300000, 900000, 3600000]).describe('Q1: waits between delivery attempts after a temporary failure; the last repeats.'),
-        giveUpMs: ms.default(5 * 24 * 3600 * 1000).describe('Q1: age after which a temporarily failing message is given up.'),
+        giveUpMs: ms.default(5 * 24 * 3600 * 1000).describe('Q1/Q2: age after which a temporarily failing recipient is given up (and returned with a DSN). Default 5 days; per channel: channels.<name>.giveUpMs.'),
+        delayWarningMs: ms.default(4 * 3600 * 1000).describe('Q2 (RFC 3464): age after which a sender who asked for NOTIFY=DELAY gets one delay warning. Default 4 h; per channel: channels.<name>.delayWarningMs.'),
       })
       .strict()
       .prefault({}),
@@ -118,7 +120,8 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
-    channels: ChannelsSchema, // S3 per-channel blockLimit/lineLimit (size-limits-schema.ts)
+    channels: ChannelsSchema, // Q3 channels, S3 channel limits (channels-schema.ts)
+    routes: RoutesSchema, // Q3 recipient domain -> channel (channels-schema.ts)
     access: AccessSchema, // R2 access lists, H6 automatic deny (relay-access-schema.ts)
     auth: AuthSchema, // R4 failed AUTH limits (relay-access-schema.ts)
     state: z
@@ -147,6 +150,7 @@ export const ConfigSchema = z
   .superRefine((cfg, ctx) => {
     refineSizeLimits(cfg, ctx); // S1/S4 (size-limits-schema.ts)
     refineRelayAccess(cfg, ctx); // R1/R8 (relay-access-schema.ts)
+    refineChannels(cfg, ctx); // Q3 (channels-schema.ts)
     const seen = new Set<string>();
     cfg.listeners.forEach((l, i) => {
       if (seen.has(l.name)) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'name'], message: `duplicate listener name "${l.name}"` });

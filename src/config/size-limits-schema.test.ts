@@ -1,4 +1,4 @@
-// Validation of the S1/S3/S4 and channel keys: defaults, and errors naming the key (table-driven).
+// Validation of the S1/S3/S4 keys (channels: channels-schema.test.ts): defaults, and errors naming the key (table-driven).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,13 +10,12 @@ const base = (over: Record<string, unknown> = {}, listener: Record<string, unkno
   ...over,
 });
 
-test('defaults: blockSize 1024, no blockLimit/lineLimit, LMS on (24 h keys, no exceptions), no channels', () => {
+test('defaults: blockSize 1024, no blockLimit/lineLimit, LMS on (24 h keys, no exceptions)', () => {
   const c = validateConfig(base(), 'test', '/tmp');
   assert.equal(c.limits.blockSize, 1024);
   assert.equal(c.limits.blockLimit, undefined);
   assert.equal(c.limits.lineLimit, undefined);
   assert.deepEqual(c.limits.largeMessageSafety, { enabled: true, keyTtlMs: 86400000, exceptions: [] });
-  assert.deepEqual(c.channels, {});
   assert.equal(c.listeners[0].maxMessageSize, undefined);
   assert.equal(c.listeners[0].sourceBlockLimit, undefined);
 });
@@ -26,7 +25,6 @@ test('valid values are kept', () => {
     base(
       {
         limits: { maxMessageSize: 1000, blockSize: 512, blockLimit: 100, lineLimit: 5000, largeMessageSafety: { enabled: false, abortOver: 9000, keyTtlMs: 60000, exceptions: ['*@partner.example', 'big?@Example.org'] } },
-        channels: { tcp_local: { blockLimit: 50, lineLimit: 1000 }, 'tcp-big': {} },
       },
       { maxMessageSize: 2000, sourceBlockLimit: 7, largeMessageSafety: { abortOver: 9000 } },
     ),
@@ -35,7 +33,6 @@ test('valid values are kept', () => {
   );
   assert.equal(c.limits.blockLimit, 100);
   assert.deepEqual(c.limits.largeMessageSafety.exceptions, ['*@partner.example', 'big?@Example.org']);
-  assert.deepEqual(c.channels.tcp_local, { blockLimit: 50, lineLimit: 1000 });
   assert.equal(c.listeners[0].sourceBlockLimit, 7);
 });
 
@@ -55,9 +52,6 @@ const bad: Array<[string, Record<string, unknown>, Record<string, unknown>, RegE
   ['listener maxMessageSize 0', {}, { maxMessageSize: 0 }, /^listeners\.0\.maxMessageSize: /],
   ['listener sourceBlockLimit string', {}, { sourceBlockLimit: '10' }, /^listeners\.0\.sourceBlockLimit: /],
   ['listener LMS unknown key', {}, { largeMessageSafety: { exceptions: [] } }, /^listeners\.0\.largeMessageSafety\.exceptions: unknown key/],
-  ['channel bad name', { channels: { 'tcp local': { blockLimit: 1 } } }, {}, /^channels\.tcp local: expected a channel name/],
-  ['channel blockLimit 0', { channels: { tcp_local: { blockLimit: 0 } } }, {}, /^channels\.tcp_local\.blockLimit: /],
-  ['channel unknown key', { channels: { tcp_local: { blocklimit: 5 } } }, {}, /^channels\.tcp_local\.blocklimit: unknown key/],
 ];
 
 for (const [name, over, listener, re] of bad) {

@@ -48,33 +48,13 @@ export const limitsSizeFields = {
     .prefault({}),
 };
 
-const channelName = /^[a-z0-9_-]+$/i;
-
-/** Q3/S3: destination channel limits, stored and validated now; applied when channels (Q3) arrive. */
-export const ChannelsSchema = z
-  .record(
-    z.string(), // names are checked in refineSizeLimits (a record key error would not say why)
-    z
-      .object({
-        blockLimit: positiveInt.optional().describe('S3 (Sun blocklimit): largest message queued to this channel, in blocks of limits.blockSize.'),
-        lineLimit: positiveInt.optional().describe('S3 (Sun linelimit): most lines in a message queued to this channel.'),
-      })
-      .strict(),
-  )
-  .default({})
-  .describe('Q3 destination channels. Only blockLimit and lineLimit exist yet; they apply once channel routing (Q3) exists.');
-
 interface SizeConfigView {
-  channels: Record<string, unknown>;
   listeners: Array<{ maxMessageSize?: number; sourceBlockLimit?: number; largeMessageSafety?: { enabled?: boolean; abortOver?: number } }>;
   limits: { maxMessageSize: number; largeMessageSafety: { enabled: boolean; abortOver?: number } };
 }
 
 /** Cross-key checks: an abort threshold below the size limit it protects would abort messages S1 should refuse cleanly. */
 export function refineSizeLimits(cfg: SizeConfigView, ctx: z.RefinementCtx): void {
-  for (const name of Object.keys(cfg.channels)) {
-    if (!channelName.test(name)) ctx.addIssue({ code: 'custom', path: ['channels', name], message: 'expected a channel name of letters, digits, "-" or "_"' });
-  }
   const lms = cfg.limits.largeMessageSafety;
   if (lms.abortOver !== undefined && lms.abortOver < cfg.limits.maxMessageSize) {
     ctx.addIssue({

@@ -12,6 +12,12 @@ export interface DnsResolver {
   a(name: string): Promise<Lookup<string>>;
   aaaa(name: string): Promise<Lookup<string>>;
   ptr(ip: string): Promise<Lookup<string>>;
+  /** TXT records, each record's character-strings joined (RFC 7208 3.3, RFC 6376 3.6.2.2). */
+  txt(name: string): Promise<Lookup<string>>;
+  /** The CNAME target of `name`, when `name` is an alias (RFC 5321 5.1: an MX must not name one). */
+  cname(name: string): Promise<Lookup<string>>;
+  /** A records with their TTL in seconds (DNSBL answers are cached for that long). */
+  aWithTtl(name: string): Promise<Lookup<{ address: string; ttl: number }>>;
 }
 
 export interface ResolverOptions {
@@ -59,6 +65,15 @@ export class NodeDnsResolver implements DnsResolver {
   }
   aaaa(name: string) {
     return this.run(() => this.r.resolve6(name));
+  }
+  txt(name: string) {
+    return this.run(async () => (await this.r.resolveTxt(name)).map((chunks) => chunks.join('')));
+  }
+  cname(name: string) {
+    return this.run(() => this.r.resolveCname(name));
+  }
+  aWithTtl(name: string) {
+    return this.run(() => this.r.resolve4(name, { ttl: true }));
   }
   ptr(ip: string) {
     // Not r.reverse(): c-ares' getHostByAddr reports SERVFAIL and timeouts as

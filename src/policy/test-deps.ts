@@ -13,6 +13,9 @@ const noDns: DnsResolver = {
   a: () => Promise.reject(new Error('no DNS in this test')),
   aaaa: () => Promise.reject(new Error('no DNS in this test')),
   ptr: () => Promise.reject(new Error('no DNS in this test')),
+  txt: () => Promise.reject(new Error('no DNS in this test')),
+  cname: () => Promise.reject(new Error('no DNS in this test')),
+  aWithTtl: () => Promise.reject(new Error('no DNS in this test')),
 };
 
 export function testDeps(directory: Directory, log: Logger, extra: Partial<PolicyDeps> = {}): PolicyDeps {

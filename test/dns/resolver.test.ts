@@ -15,6 +15,9 @@ before(async () => {
       'a.test': [{ type: 'A', data: '192.0.2.10' }],
       'v6.test': [{ type: 'AAAA', data: '2001:db8::10' }],
       'empty.test': [],
+      'txt.test': [{ type: 'TXT', data: ['v=spf1 ', 'ip4:192.0.2.0/24 -all'] }, { type: 'TXT', data: 'other' }],
+      'alias.test': [{ type: 'CNAME', data: 'a.test' }],
+      'short.test': [{ type: 'A', data: '127.0.0.2', ttl: 17 }],
       [reverseName('192.0.2.10')]: [{ type: 'PTR', data: 'host.a.test' }],
       [reverseName('2001:db8::10')]: [{ type: 'PTR', data: 'host.v6.test' }],
     },
@@ -29,6 +32,17 @@ test('H1 resolver: MX, A, AAAA answers', async () => {
   assert.deepEqual(await r.mx('mx.test'), { kind: 'ok', records: [{ exchange: 'mail.mx.test', priority: 10 }] });
   assert.deepEqual(await r.a('a.test'), { kind: 'ok', records: ['192.0.2.10'] });
   assert.deepEqual(await r.aaaa('v6.test'), { kind: 'ok', records: ['2001:db8::10'] });
+});
+
+test('resolver: TXT strings joined per record, CNAME target, A with TTL', async () => {
+  const txt = await r.txt('txt.test');
+  assert.equal(txt.kind, 'ok');
+  assert.deepEqual(txt.kind === 'ok' && [...txt.records].sort(), ['other', 'v=spf1 ip4:192.0.2.0/24 -all']);
+  assert.deepEqual(await r.cname('alias.test'), { kind: 'ok', records: ['a.test'] });
+  assert.equal((await r.cname('a.test')).kind, 'none');
+  assert.deepEqual(await r.a('alias.test'), { kind: 'ok', records: ['192.0.2.10'] }, 'an alias is followed for A');
+  assert.deepEqual(await r.aWithTtl('short.test'), { kind: 'ok', records: [{ address: '127.0.0.2', ttl: 17 }] });
+  assert.equal((await r.txt('nope.test')).kind, 'nxdomain');
 });
 
 test('H1 resolver: NXDOMAIN, no data, SERVFAIL and timeout are told apart', async () => {

@@ -4,12 +4,15 @@
 import { createSocket, type Socket } from 'node:dgram';
 import * as packet from 'dns-packet';
 
-export type Rr =
+/** A record; `ttl` in seconds (default 60). TXT data may be split in character-strings. */
+export type Rr = (
   | { type: 'A'; data: string }
   | { type: 'AAAA'; data: string }
   | { type: 'MX'; data: { preference: number; exchange: string } }
   | { type: 'PTR'; data: string }
-  | { type: 'TXT'; data: string };
+  | { type: 'TXT'; data: string | string[] }
+  | { type: 'CNAME'; data: string }
+) & { ttl?: number };
 
 export interface Zone {
   /** name (lower case, no trailing dot) -> records. A name absent from every table is NXDOMAIN. */
@@ -38,6 +41,18 @@ export function reverseName(ip: string): string {
   return groups.map((g) => g.padStart(4, '0')).join('').split('').reverse().join('.') + '.ip6.arpa';
 }
 
+/** Records of `type` for `name`; an alias (CNAME) is followed the way a recursive server does. */
+function answer(zone: Zone, name: string, qname: string, type: string, depth = 0): packet.Answer[] {
+  const rrs = zone.records[name] ?? [];
+  const rr = (r: Rr, owner: string) => ({ name: owner, type: r.type, class: 'IN', ttl: r.ttl ?? 60, data: r.data }) as packet.Answer;
+  const direct = rrs.filter((r) => r.type === type).map((r) => rr(r, qname));
+  if (direct.length || type === 'CNAME' || depth > 8) return direct;
+  const alias = rrs.find((r) => r.type === 'CNAME');
+  if (!alias) return [];
+  const target = (alias.data as string).toLowerCase().replace(/\.$/, '');
+  return [rr(alias, qname), ...answer(zone, target, target, type, depth + 1)];
+}
+
 export async function startDns(zone: Zone): Promise<TestDns> {
   const sock: Socket = createSocket('udp4');
   const queries: TestDns['queries'] = [];
@@ -57,11 +72,7 @@ export async function startDns(zone: Zone): Promise<TestDns> {
     let answers: packet.Answer[] = [];
     if (zone.servfail?.includes(name)) rcode = 'SERVFAIL';
     else if (!(name in zone.records)) rcode = 'NXDOMAIN';
-    else {
-      answers = zone.records[name]
-        .filter((r) => r.type === question.type)
-        .map((r) => ({ name: question.name, type: r.type, class: 'IN', ttl: 60, data: r.data }) as packet.Answer);
-    }
+    else answers = answer(zone, name, question.name, question.type);
     const reply = packet.encode({
       id: q.id,
       type: 'response',
