@@ -32,8 +32,8 @@ export interface StartOptions {
   signals?: boolean;
   log?: Logger;
   clock?: Clock;
-  /** Print the demo mailbox and how to reach it (the CLI does). */
-  announce?: boolean;
+  /** Where to print the listeners, the demo mailbox and how to reach it (the CLI passes its stderr). */
+  announce?: { write(s: string): unknown };
 }
 
 export interface RunningServer {
@@ -52,6 +52,8 @@ export interface RunningServer {
   demo?: { address: string; password: string };
   reload(): Snapshot;
   stop(): Promise<void>;
+  /** Resolves when stop() has finished (SIGTERM/SIGINT call it when `signals` is on). */
+  stopped: Promise<void>;
 }
 
 export async function startServer(initial: Snapshot, opts: StartOptions = {}): Promise<RunningServer> {
@@ -134,6 +136,8 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
   };
 
   let stopping: Promise<void> | undefined;
+  let markStopped!: () => void;
+  const stopped = new Promise<void>((r) => (markStopped = r));
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       log.info({ event: 'stop', sessions: sessions.size }, 'draining');
@@ -144,7 +148,7 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
       directory.close();
       await store.close();
       log.info({ event: 'stop' }, 'stopped');
-    })());
+    })().finally(markStopped));
 
   // Idle sessions get 421 now; busy ones after their current command, or at the deadline.
   const drain = async (): Promise<void> => {
@@ -162,17 +166,17 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
         log.error({ event: 'reload', err: (e as Error).message }, 'reload refused; keeping the running configuration');
       }
     });
-    const onTerm = () => void stop().then(() => process.exit(0));
+    const onTerm = () => void stop();
     process.once('SIGTERM', onTerm);
     process.once('SIGINT', onTerm);
   }
 
-  if (opts.announce) announce(config, ports, demo);
+  if (opts.announce) announce(opts.announce, config, ports, demo);
 
-  return { config: () => config, ports, directory, store, dns, abuse, access, spool, scheduler, log, demo, reload, stop };
+  return { config: () => config, ports, directory, store, dns, abuse, access, spool, scheduler, log, demo, reload, stop, stopped };
 }
 
-function announce(config: Snapshot, ports: Record<string, number>, demo: { address: string; password: string } | undefined): void {
+function announce(out: { write(s: string): unknown }, config: Snapshot, ports: Record<string, number>, demo: { address: string; password: string } | undefined): void {
   const lines = [`Rampart is running (${config.source}); data in ${config.dataDir}`];
   for (const l of config.listeners) lines.push(`  ${l.name.padEnd(12)} ${l.addresses.join(', ')} port ${ports[l.name]}`);
   if (demo) {
@@ -185,5 +189,5 @@ function announce(config: Snapshot, ports: Record<string, number>, demo: { addre
     const [local, domain] = mailbox.split('@');
     lines.push(`It lands in:        ${join(config.dataDir, 'mail', domain, local, 'Maildir', 'new')}`);
   }
-  process.stderr.write(lines.join('\n') + '\n');
+  out.write(lines.join('\n') + '\n');
 }

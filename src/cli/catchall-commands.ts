@@ -2,20 +2,20 @@
 // relay.disableAllCatchalls (config) turns every catchall off.
 
 import type { Command } from 'commander';
-import { withDirectory, snapshotOf, print, printJson } from './common.js';
+import { withDirectory, snapshotOf, type CliOutput } from './common.js';
 
-export function registerCatchalls(program: Command): void {
+export function registerCatchalls(program: Command, out: CliOutput): void {
   const ca = program.command('catchall').description('manage per-domain catchalls: unknown local parts go to a target address (R7)');
   ca.command('set <domain> <target>')
     .description('send mail for unknown local parts of <domain> to <target> (a local mailbox or alias, or a remote address)')
     .action((domain: string, target: string, _o, cmd: Command) =>
       withDirectory(cmd, (dir) => {
         const c = dir.catchalls.set(domain, target);
-        print(`catchall for ${c.domain} -> ${c.target}`);
+        out.print(`catchall for ${c.domain} -> ${c.target}`);
         if (dir.catchalls.isRemote(c.target)) {
-          print('warning: the target is remote; this server has no remote delivery yet, so such mail is accepted and then kept in spool/failed/');
+          out.print('warning: the target is remote; this server has no remote delivery yet, so such mail is accepted and then kept in spool/failed/');
         }
-        if (snapshotOf(cmd).snap.relay.disableAllCatchalls) print('note: relay.disableAllCatchalls is true in the configuration: no catchall is in effect');
+        if (snapshotOf(cmd).snap.relay.disableAllCatchalls) out.print('note: relay.disableAllCatchalls is true in the configuration: no catchall is in effect');
       }),
     );
   ca.command('unset <domain>')
@@ -23,7 +23,7 @@ export function registerCatchalls(program: Command): void {
     .action((domain: string, _o, cmd: Command) =>
       withDirectory(cmd, (dir) => {
         dir.catchalls.unset(domain);
-        print(`catchall for ${domain.toLowerCase()} removed`);
+        out.print(`catchall for ${domain.toLowerCase()} removed`);
       }),
     );
   ca.command('list')
@@ -32,8 +32,8 @@ export function registerCatchalls(program: Command): void {
     .action((opts: { json?: boolean }, cmd: Command) =>
       withDirectory(cmd, (dir) => {
         const list = dir.catchalls.list();
-        if (opts.json) printJson(list);
-        else list.forEach((c) => print(`${c.domain} -> ${c.target}`));
+        if (opts.json) out.printJson(list);
+        else list.forEach((c) => out.print(`${c.domain} -> ${c.target}`));
       }),
     );
 }

@@ -26,11 +26,30 @@ export async function withDirectory<T>(cmd: Command, fn: (dir: Directory) => T |
   }
 }
 
-export function print(line: string): void {
-  process.stdout.write(line + '\n');
+/** Where a CLI run reads and writes: the process's streams, or a test's buffers. */
+export interface CliIo {
+  stdout: { write(s: string): unknown };
+  stderr: { write(s: string): unknown };
+  stdin: AsyncIterable<Buffer | string>;
 }
 
-export function printJson(value: unknown): void {
-  print(JSON.stringify(value, null, 2));
+/** The output side of one CLI run, handed to every command file; `exitCode` is what main() returns. */
+export class CliOutput {
+  exitCode = 0;
+
+  constructor(readonly io: CliIo) {}
+
+  print(line: string): void {
+    this.io.stdout.write(line + '\n');
+  }
+
+  printJson(value: unknown): void {
+    this.print(JSON.stringify(value, null, 2));
+  }
+
+  /** A line on stderr, prefixed "rampart: ". */
+  warn(line: string): void {
+    this.io.stderr.write(`rampart: ${line}\n`);
+  }
 }
 

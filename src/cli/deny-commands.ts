@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { openStore } from '../state/open-store.js';
 import { AccessList, AccessListError, parseDuration, type AccessEntry, type AccessKind } from '../state/access-list.js';
 import { isTooWide, MIN_PREFIX } from '../core/cidr.js';
-import { UsageError, snapshotOf, print, printJson } from './common.js';
+import { UsageError, snapshotOf, type CliOutput } from './common.js';
 
 async function withAccess<T>(cmd: Command, fn: (list: AccessList) => Promise<T>): Promise<T> {
   const store = await openStore(snapshotOf(cmd).snap);
@@ -26,7 +26,7 @@ function describe(e: AccessEntry): string {
   return `${e.network}  ${e.source}  expires ${expires}  ${e.reason || '-'}`;
 }
 
-function register(program: Command, kind: AccessKind, what: string): void {
+function register(program: Command, out: CliOutput, kind: AccessKind, what: string): void {
   const cmd = program.command(kind).description(`manage the ${what} (R2${kind === 'deny' ? ', H6 automatic entries' : ''}); allow entries override deny entries`);
   cmd
     .command('list')
@@ -35,8 +35,8 @@ function register(program: Command, kind: AccessKind, what: string): void {
     .action((opts: { json?: boolean }, c: Command) =>
       withAccess(c, async (list) => {
         const entries = await list.list(kind);
-        if (opts.json) printJson(entries.map((e) => ({ ...e, expiresAt: e.expiresAt === undefined ? null : new Date(e.expiresAt).toISOString(), createdAt: new Date(e.createdAt).toISOString() })));
-        else entries.forEach((e) => print(describe(e)));
+        if (opts.json) out.printJson(entries.map((e) => ({ ...e, expiresAt: e.expiresAt === undefined ? null : new Date(e.expiresAt).toISOString(), createdAt: new Date(e.createdAt).toISOString() })));
+        else entries.forEach((e) => out.print(describe(e)));
       }),
     );
   cmd
@@ -50,7 +50,7 @@ function register(program: Command, kind: AccessKind, what: string): void {
         if (isTooWide(net)) throw new UsageError(`${network} is too wide (IPv4 prefixes must be /${MIN_PREFIX[4]} or longer, IPv6 /${MIN_PREFIX[6]} or longer)`);
         const ttlMs = opts.expires === undefined ? undefined : parseDuration(opts.expires);
         const e = await list.add(kind, network, { reason: opts.reason, ttlMs, source: 'manual' });
-        print(`added to the ${what}: ${describe(e)}`);
+        out.print(`added to the ${what}: ${describe(e)}`);
       }),
     );
   cmd
@@ -59,12 +59,12 @@ function register(program: Command, kind: AccessKind, what: string): void {
     .action((network: string, _o, c: Command) =>
       withAccess(c, async (list) => {
         if (!(await list.remove(kind, network))) throw new UsageError(`${AccessList.network(network).text} is not on the ${what}`);
-        print(`removed from the ${what}: ${AccessList.network(network).text}`);
+        out.print(`removed from the ${what}: ${AccessList.network(network).text}`);
       }),
     );
 }
 
-export function registerAccess(program: Command): void {
-  register(program, 'deny', 'deny list');
-  register(program, 'allow', 'allow list');
+export function registerAccess(program: Command, out: CliOutput): void {
+  register(program, out, 'deny', 'deny list');
+  register(program, out, 'allow', 'allow list');
 }

@@ -2,7 +2,7 @@
 
 import type { Command } from 'commander';
 import { LIMIT_KEYS } from '../directory/sender-limits.js';
-import { UsageError, withDirectory, print, printJson } from './common.js';
+import { UsageError, withDirectory, type CliOutput } from './common.js';
 
 function parseAssignments(pairs: string[]): Record<string, number> {
   const out: Record<string, number> = {};
@@ -14,7 +14,7 @@ function parseAssignments(pairs: string[]): Record<string, number> {
   return out;
 }
 
-export function registerLimits(program: Command): void {
+export function registerLimits(program: Command, out: CliOutput): void {
   const limits = program.command('limits').description('per-sender and per-domain limits (most specific wins: address, then domain, then config)');
   limits
     .command('set <subject> <assignments...>')
@@ -22,7 +22,7 @@ export function registerLimits(program: Command): void {
     .action((subject: string, pairs: string[], _o, cmd: Command) =>
       withDirectory(cmd, (dir) => {
         const merged = dir.limits.set(subject, parseAssignments(pairs));
-        print(`${subject.toLowerCase()}: ${Object.entries(merged).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+        out.print(`${subject.toLowerCase()}: ${Object.entries(merged).map(([k, v]) => `${k}=${v}`).join(' ')}`);
       }),
     );
   limits
@@ -31,7 +31,7 @@ export function registerLimits(program: Command): void {
     .action((subject: string, keys: string[], _o, cmd: Command) =>
       withDirectory(cmd, (dir) => {
         dir.limits.unset(subject, keys);
-        print(`${subject.toLowerCase()}: ${keys.length ? keys.join(', ') + ' removed' : 'all limits removed'}`);
+        out.print(`${subject.toLowerCase()}: ${keys.length ? keys.join(', ') + ' removed' : 'all limits removed'}`);
       }),
     );
   limits
@@ -41,8 +41,8 @@ export function registerLimits(program: Command): void {
     .action((opts: { json?: boolean }, cmd: Command) =>
       withDirectory(cmd, (dir) => {
         const list = dir.limits.list();
-        if (opts.json) printJson(list);
-        else list.forEach((l) => print(`${l.subject} ${Object.entries(l.limits).map(([k, v]) => `${k}=${v}`).join(' ')}`));
+        if (opts.json) out.printJson(list);
+        else list.forEach((l) => out.print(`${l.subject} ${Object.entries(l.limits).map(([k, v]) => `${k}=${v}`).join(' ')}`));
       }),
     );
 }

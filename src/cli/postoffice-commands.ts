@@ -2,15 +2,15 @@
 // tenants that own domains; mailboxes belong to the postoffice of their domain.
 
 import type { Command } from 'commander';
-import { withDirectory, print, printJson } from './common.js';
+import { withDirectory, type CliOutput } from './common.js';
 
-export function registerPostoffices(program: Command): void {
+export function registerPostoffices(program: Command, out: CliOutput): void {
   const po = program.command('postoffice').description('manage postoffices: tenants owning domains (R5)');
   po.command('add <name>')
     .description('add a postoffice')
     .action((name: string, _o, cmd: Command) =>
       withDirectory(cmd, (dir) => {
-        print(`added postoffice ${dir.postoffices.add(name)}`);
+        out.print(`added postoffice ${dir.postoffices.add(name)}`);
       }),
     );
   po.command('list')
@@ -19,8 +19,8 @@ export function registerPostoffices(program: Command): void {
     .action((opts: { json?: boolean }, cmd: Command) =>
       withDirectory(cmd, (dir) => {
         const list = dir.postoffices.list();
-        if (opts.json) printJson(list);
-        else list.forEach((p) => print(p.domains.length ? `${p.name}: ${p.domains.join(', ')}` : `${p.name}: (no domains)`));
+        if (opts.json) out.printJson(list);
+        else list.forEach((p) => out.print(p.domains.length ? `${p.name}: ${p.domains.join(', ')}` : `${p.name}: (no domains)`));
       }),
     );
   po.command('remove <name>')
@@ -29,7 +29,7 @@ export function registerPostoffices(program: Command): void {
     .action((name: string, opts: { force?: boolean }, cmd: Command) =>
       withDirectory(cmd, (dir) => {
         const released = dir.postoffices.remove(name, opts.force);
-        print(`removed postoffice ${name.toLowerCase()}${released.length ? `; released ${released.join(', ')}` : ''}`);
+        out.print(`removed postoffice ${name.toLowerCase()}${released.length ? `; released ${released.join(', ')}` : ''}`);
       }),
     );
   po.command('assign <postoffice> <domain>')
@@ -37,7 +37,7 @@ export function registerPostoffices(program: Command): void {
     .action((postoffice: string, domain: string, _o, cmd: Command) =>
       withDirectory(cmd, (dir) => {
         dir.postoffices.assign(postoffice, domain);
-        print(`domain ${domain.toLowerCase()} is in postoffice ${postoffice.toLowerCase()}`);
+        out.print(`domain ${domain.toLowerCase()} is in postoffice ${postoffice.toLowerCase()}`);
       }),
     );
   po.command('unassign <domain>')
@@ -45,7 +45,7 @@ export function registerPostoffices(program: Command): void {
     .action((domain: string, _o, cmd: Command) =>
       withDirectory(cmd, (dir) => {
         const from = dir.postoffices.unassign(domain);
-        print(`domain ${domain.toLowerCase()} removed from postoffice ${from}`);
+        out.print(`domain ${domain.toLowerCase()} removed from postoffice ${from}`);
       }),
     );
 }

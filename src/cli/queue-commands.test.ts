@@ -1,32 +1,22 @@
 // `rampart queue list|show|purge|hold|release` on a spool filled directly (R10, Q6).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { runCli, type CliResult } from '../../test/helpers/cli.js';
 import { Spool } from '../spool/spool.js';
 import type { SpoolEnvelope } from '../smtp/submitter.js';
 
-const BIN = fileURLToPath(new URL('./rampart.js', import.meta.url));
 let tmp: string;
 let cfg: string;
 let spoolRoot: string;
 const ids: Record<string, string> = {};
 
-function run(args: string[], config = cfg): { code: number; stdout: string; stderr: string } {
-  try {
-    const stdout = execFileSync(process.execPath, [BIN, '-c', config, ...args], { cwd: tmp, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], timeout: 20000 });
-    return { code: 0, stdout, stderr: '' };
-  } catch (e) {
-    const err = e as { status: number; stdout: string; stderr: string };
-    return { code: err.status, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const run = (args: string[], config?: string): Promise<CliResult> => runCli(args, { config: config ?? cfg });
 
-function ok(...args: string[]): string {
-  const r = run(args);
+async function ok(...args: string[]): Promise<string> {
+  const r = await run(args);
   assert.equal(r.code, 0, `rampart ${args.join(' ')} failed: ${r.stderr}`);
   return r.stdout;
 }
@@ -55,65 +45,65 @@ before(async () => {
 });
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-test('R10 queue list: held state, one line per message, filters, JSON', () => {
-  const out = ok('queue', 'list').split('\n');
+test('R10 queue list: held state, one line per message, filters, JSON', async () => {
+  const out = (await ok('queue', 'list')).split('\n');
   assert.equal(out[0], 'delivery: running');
   assert.equal(out[1], `${ids.spam1}  2024-05-01T10:00:00.000Z  ${'Subject: spam1\r\nX-Key: spam1\r\n\r\nbody\r\n'.length}  198.51.100.7  <spam@evil.example> -> v1@victim.example, v2@victim.example, v3@victim.example (+1 more)`);
   assert.match(out[4], new RegExp(`^${ids.bounce}  .* <> -> bob@example.test$`));
   assert.match(out[5], / 203\.0\.113\.5 auth=alice@example\.test  <alice@example\.test> -> /);
   assert.equal(out[6], '5 messages queued');
 
-  const count = (...f: string[]) => (JSON.parse(ok('queue', 'list', '--json', ...f)) as { count: number }).count;
-  assert.equal(count('--sender', '*@evil.example'), 2);
-  assert.equal(count('--sender', '<>'), 1);
-  assert.equal(count('--rcpt-domain', 'victim.example'), 3);
-  assert.equal(count('--client-ip', '198.51.100.0/24'), 2);
-  assert.equal(count('--client-ip', '198.51.100.8'), 1);
-  assert.equal(count('--auth-user', 'alice@example.test'), 1);
-  assert.equal(count('--since', '2024-05-01T11:00Z', '--before', '2024-05-01T13:00Z'), 2);
-  assert.equal(count('--sender', '*@evil.example', '--client-ip', '198.51.100.7'), 1);
-  assert.equal(count('--since', '1h'), 0);
+  const count = async (...f: string[]) => (JSON.parse(await ok('queue', 'list', '--json', ...f)) as { count: number }).count;
+  assert.equal(await count('--sender', '*@evil.example'), 2);
+  assert.equal(await count('--sender', '<>'), 1);
+  assert.equal(await count('--rcpt-domain', 'victim.example'), 3);
+  assert.equal(await count('--client-ip', '198.51.100.0/24'), 2);
+  assert.equal(await count('--client-ip', '198.51.100.8'), 1);
+  assert.equal(await count('--auth-user', 'alice@example.test'), 1);
+  assert.equal(await count('--since', '2024-05-01T11:00Z', '--before', '2024-05-01T13:00Z'), 2);
+  assert.equal(await count('--sender', '*@evil.example', '--client-ip', '198.51.100.7'), 1);
+  assert.equal(await count('--since', '1h'), 0);
 
-  const j = JSON.parse(ok('queue', 'list', '--json', '--sender', 'spam@evil.example'));
+  const j = JSON.parse(await ok('queue', 'list', '--json', '--sender', 'spam@evil.example'));
   assert.equal(j.held, false);
   assert.equal(j.total, 5);
   assert.deepEqual(j.messages.map((m: { id: string }) => m.id), [ids.spam1, ids.spam2]);
   assert.equal(j.messages[0].clientIp, '198.51.100.7');
-  assert.equal(ok('queue', 'list', '--sender', 'nobody@x.example').split('\n').at(-2), '0 messages matched (of 5 queued)');
+  assert.equal((await ok('queue', 'list', '--sender', 'nobody@x.example')).split('\n').at(-2), '0 messages matched (of 5 queued)');
 });
 
-test('R10 queue filters: bad values exit 2 naming the option', () => {
+test('R10 queue filters: bad values exit 2 naming the option', async () => {
   for (const [args, want] of [
     [['--client-ip', '10.0.0.0/33'], /--client-ip/],
     [['--since', 'yesterday'], /--since/],
     [['--before', '5y'], /--before/],
   ] as Array<[string[], RegExp]>) {
-    const r = run(['queue', 'list', ...args]);
+    const r = await run(['queue', 'list', ...args]);
     assert.equal(r.code, 2, args.join(' '));
     assert.match(r.stderr, want);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   }
 });
 
-test('R10/Q6 queue show: envelope and headers; unknown or malformed id exit 2', () => {
-  const out = ok('queue', 'show', ids.sub);
+test('R10/Q6 queue show: envelope and headers; unknown or malformed id exit 2', async () => {
+  const out = await ok('queue', 'show', ids.sub);
   assert.match(out, new RegExp(`^id: ${ids.sub}\nstate: queued\nreceived: 2024-05-01T14:00:00.000Z\nsize: \\d+\nclient: 203\\.0\\.113\\.5 helo=h\\.example listener=mx\nauth user: alice@example\\.test\nfrom: <alice@example\\.test>\nto: <x@victim\\.example>\n\nSubject: sub\nX-Key: sub\n$`));
-  const j = JSON.parse(ok('queue', 'show', ids.good.toLowerCase(), '--json'));
+  const j = JSON.parse(await ok('queue', 'show', ids.good.toLowerCase(), '--json'));
   assert.equal(j.envelope.mailFrom, 'friend@good.example');
   assert.equal(j.headers, 'Subject: good\r\nX-Key: good\r\n');
-  const missing = run(['queue', 'show', '0000000000000ABCDEF']);
+  const missing = await run(['queue', 'show', '0000000000000ABCDEF']);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /no message 0000000000000ABCDEF/);
-  const bad = run(['queue', 'show', '../../etc/passwd']);
+  const bad = await run(['queue', 'show', '../../etc/passwd']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /is not a queue id/);
 });
 
-test('R10 queue purge: needs a filter; --dry-run; moves to spool/purged/ and prints what it removed', () => {
-  const none = run(['queue', 'purge']);
+test('R10 queue purge: needs a filter; --dry-run; moves to spool/purged/ and prints what it removed', async () => {
+  const none = await run(['queue', 'purge']);
   assert.equal(none.code, 2);
   assert.match(none.stderr, /^rampart: purge needs at least one filter/);
-  const dry = ok('queue', 'purge', '--sender', '*@evil.example', '--dry-run');
+  const dry = await ok('queue', 'purge', '--sender', '*@evil.example', '--dry-run');
   assert.equal(dry, [
     `would purge ${ids.spam1} from <spam@evil.example> to 4 recipients (client 198.51.100.7)`,
     `would purge ${ids.spam2} from <spam@evil.example> to 1 recipient (client 198.51.100.8)`,
@@ -121,31 +111,31 @@ test('R10 queue purge: needs a filter; --dry-run; moves to spool/purged/ and pri
     '',
   ].join('\n'));
   assert.equal(readdirSync(join(spoolRoot, 'queue')).length, 5);
-  const real = ok('queue', 'purge', '--sender', '*@evil.example');
+  const real = await ok('queue', 'purge', '--sender', '*@evil.example');
   assert.match(real, new RegExp(`^purged ${ids.spam1} from <spam@evil\\.example>.*\npurged ${ids.spam2} .*\npurged 2 messages; files moved to .*purged\n$`));
   assert.deepEqual(readdirSync(join(spoolRoot, 'purged')).sort(), [ids.spam1, ids.spam2].sort());
   assert.equal(readdirSync(join(spoolRoot, 'queue')).length, 3);
-  assert.match(ok('queue', 'show', ids.spam1), /\nstate: purged\n/);
-  const j = JSON.parse(ok('queue', 'purge', '--auth-user', '*', '--json', '--delete'));
+  assert.match(await ok('queue', 'show', ids.spam1), /\nstate: purged\n/);
+  const j = JSON.parse(await ok('queue', 'purge', '--auth-user', '*', '--json', '--delete'));
   assert.equal(j.count, 1);
   assert.equal(j.purged[0].id, ids.sub);
   assert.equal(j.purgedDir, null);
   assert.equal(existsSync(join(spoolRoot, 'purged', ids.sub)), false);
-  assert.equal(ok('queue', 'purge', '--sender', 'nobody@x.example'), 'purged 0 messages\n');
+  assert.equal(await ok('queue', 'purge', '--sender', 'nobody@x.example'), 'purged 0 messages\n');
 });
 
-test('R10 queue hold/release: flag file, shown by list; config hold reported', () => {
-  assert.match(ok('queue', 'hold', '--reason', 'open relay'), /^delivery held/);
+test('R10 queue hold/release: flag file, shown by list; config hold reported', async () => {
+  assert.match(await ok('queue', 'hold', '--reason', 'open relay'), /^delivery held/);
   assert.ok(existsSync(join(spoolRoot, 'HOLD')));
-  assert.match(ok('queue', 'list').split('\n')[0], /^delivery: HELD by rampart queue hold since \d{4}-\d\d-\d\dT.*Z \(open relay\)$/);
-  assert.equal(JSON.parse(ok('queue', 'list', '--json')).held, true);
-  assert.match(ok('queue', 'hold'), /already held/);
-  assert.equal(ok('queue', 'release'), 'delivery released\n');
-  assert.equal(ok('queue', 'release'), 'delivery was not held by "queue hold"\n');
-  assert.equal(ok('queue', 'list').split('\n')[0], 'delivery: running');
+  assert.match((await ok('queue', 'list')).split('\n')[0], /^delivery: HELD by rampart queue hold since \d{4}-\d\d-\d\dT.*Z \(open relay\)$/);
+  assert.equal(JSON.parse(await ok('queue', 'list', '--json')).held, true);
+  assert.match(await ok('queue', 'hold'), /already held/);
+  assert.equal(await ok('queue', 'release'), 'delivery released\n');
+  assert.equal(await ok('queue', 'release'), 'delivery was not held by "queue hold"\n');
+  assert.equal((await ok('queue', 'list')).split('\n')[0], 'delivery: running');
 
   const held = join(tmp, 'held.yaml');
   writeFileSync(held, 'dataDir: ./data\ndelivery: { hold: true }\nlisteners:\n  - { name: mx, kind: mx, addresses: ["127.0.0.1"], port: 25250 }\n');
-  assert.equal(run(['queue', 'list'], held).stdout.split('\n')[0], 'delivery: HELD by delivery.hold in the configuration');
-  assert.match(run(['queue', 'release'], held).stdout, /note: delivery\.hold is true in the configuration/);
+  assert.equal((await run(['queue', 'list'], held)).stdout.split('\n')[0], 'delivery: HELD by delivery.hold in the configuration');
+  assert.match((await run(['queue', 'release'], held)).stdout, /note: delivery\.hold is true in the configuration/);
 });

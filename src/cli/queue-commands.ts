@@ -11,7 +11,7 @@ import { compileFilter, FilterError, hasFilter, type QueueFilterOptions } from '
 import { purgeQueue, scanQueue, showMessage, type QueueEntry } from '../spool/queue-admin.js';
 import { clearHold, readHold, setHold } from '../spool/hold.js';
 import { QUEUE_ID } from '../spool/queue-id.js';
-import { UsageError, snapshotOf, print, printJson } from './common.js';
+import { UsageError, snapshotOf, type CliOutput } from './common.js';
 
 interface FilterOpts extends QueueFilterOptions {
   json?: boolean;
@@ -72,11 +72,11 @@ function entryLine(e: QueueEntry): string {
   return `${e.id}  ${new Date(e.receivedAt).toISOString()}  ${e.size}  ${e.clientIp}${auth}  ${sender(e)} -> ${rcptSummary(e.rcpts)}`;
 }
 
-function warnUnreadable(list: Array<{ id: string; error: string }>): void {
-  for (const u of list) process.stderr.write(`rampart: warning: cannot read queue file ${u.id}: ${u.error}\n`);
+function warnUnreadable(out: CliOutput, list: Array<{ id: string; error: string }>): void {
+  for (const u of list) out.warn(`warning: cannot read queue file ${u.id}: ${u.error}`);
 }
 
-export function registerQueue(program: Command): void {
+export function registerQueue(program: Command, out: CliOutput): void {
   const queue = program.command('queue').description('inspect and clean the queue, hold and release delivery (R10: recovering from an open relay)');
 
   withFilterOptions(queue.command('list').description('list queued messages, oldest first, and whether delivery is held')).action(
@@ -84,12 +84,12 @@ export function registerQueue(program: Command): void {
       const { snap } = snapshotOf(cmd);
       const scan = await scanQueue(spoolRoot(snap), compile(opts));
       const hold = holdState(snap);
-      warnUnreadable(scan.unreadable);
-      if (opts.json) return printJson({ ...hold, total: scan.total, count: scan.entries.length, messages: scan.entries, unreadable: scan.unreadable });
-      print(holdLine(hold));
-      scan.entries.forEach((e) => print(entryLine(e)));
+      warnUnreadable(out, scan.unreadable);
+      if (opts.json) return out.printJson({ ...hold, total: scan.total, count: scan.entries.length, messages: scan.entries, unreadable: scan.unreadable });
+      out.print(holdLine(hold));
+      scan.entries.forEach((e) => out.print(entryLine(e)));
       const filtered = hasFilter(opts) ? ` matched (of ${scan.total} queued)` : ' queued';
-      print(`${scan.entries.length} message${scan.entries.length === 1 ? '' : 's'}${filtered}`);
+      out.print(`${scan.entries.length} message${scan.entries.length === 1 ? '' : 's'}${filtered}`);
     },
   );
 
@@ -102,18 +102,18 @@ export function registerQueue(program: Command): void {
       const { snap } = snapshotOf(cmd);
       const m = await showMessage(spoolRoot(snap), id);
       if (!m) throw new UsageError(`no message ${id.toUpperCase()} in the queue (nor in failed/ or purged/).`);
-      if (opts.json) return printJson({ id: m.entry.id, state: m.state, size: m.entry.size, envelope: m.envelope, headers: m.headers });
+      if (opts.json) return out.printJson({ id: m.entry.id, state: m.state, size: m.entry.size, envelope: m.envelope, headers: m.headers });
       const env = m.envelope;
-      print(`id: ${m.entry.id}`);
-      print(`state: ${m.state}`);
-      print(`received: ${new Date(env.receivedAt).toISOString()}`);
-      print(`size: ${m.entry.size}`);
-      print(`client: ${env.client.ip}${env.client.helo ? ` helo=${env.client.helo}` : ''} listener=${env.client.listener}${env.client.tls ? ` tls=${env.client.tls}` : ''}`);
-      if (env.client.authUser) print(`auth user: ${env.client.authUser}`);
-      print(`from: <${env.mailFrom}>`);
-      for (const r of env.rcpts) print(`to: <${r.address}>${r.notify ? ` NOTIFY=${r.notify.join(',')}` : ''}`);
-      print('');
-      process.stdout.write(m.headers.replace(/\r\n/g, '\n'));
+      out.print(`id: ${m.entry.id}`);
+      out.print(`state: ${m.state}`);
+      out.print(`received: ${new Date(env.receivedAt).toISOString()}`);
+      out.print(`size: ${m.entry.size}`);
+      out.print(`client: ${env.client.ip}${env.client.helo ? ` helo=${env.client.helo}` : ''} listener=${env.client.listener}${env.client.tls ? ` tls=${env.client.tls}` : ''}`);
+      if (env.client.authUser) out.print(`auth user: ${env.client.authUser}`);
+      out.print(`from: <${env.mailFrom}>`);
+      for (const r of env.rcpts) out.print(`to: <${r.address}>${r.notify ? ` NOTIFY=${r.notify.join(',')}` : ''}`);
+      out.print('');
+      out.io.stdout.write(m.headers.replace(/\r\n/g, '\n'));
     });
 
   withFilterOptions(
@@ -127,14 +127,14 @@ export function registerQueue(program: Command): void {
     const filter = compile(opts);
     const { snap } = snapshotOf(cmd);
     const r = await purgeQueue(spoolRoot(snap), filter, { dryRun: opts.dryRun, del: opts.delete });
-    warnUnreadable(r.unreadable);
-    if (opts.json) return printJson({ dryRun: !!opts.dryRun, count: r.purged.length, purged: r.purged, vanished: r.vanished, purgedDir: r.purgedDir ?? null });
+    warnUnreadable(out, r.unreadable);
+    if (opts.json) return out.printJson({ dryRun: !!opts.dryRun, count: r.purged.length, purged: r.purged, vanished: r.vanished, purgedDir: r.purgedDir ?? null });
     const verb = opts.dryRun ? 'would purge' : 'purged';
-    for (const e of r.purged) print(`${verb} ${e.id} from ${sender(e)} to ${e.rcpts.length} recipient${e.rcpts.length === 1 ? '' : 's'} (client ${e.clientIp}${e.authUser ? `, auth ${e.authUser}` : ''})`);
-    for (const id of r.vanished) print(`${id} was already gone (delivered meanwhile)`);
+    for (const e of r.purged) out.print(`${verb} ${e.id} from ${sender(e)} to ${e.rcpts.length} recipient${e.rcpts.length === 1 ? '' : 's'} (client ${e.clientIp}${e.authUser ? `, auth ${e.authUser}` : ''})`);
+    for (const id of r.vanished) out.print(`${id} was already gone (delivered meanwhile)`);
     const n = `${r.purged.length} message${r.purged.length === 1 ? '' : 's'}`;
-    if (opts.dryRun) print(`${verb} ${n} (dry run: nothing removed)`);
-    else print(`${verb} ${n}${r.purged.length ? (r.purgedDir ? `; files moved to ${r.purgedDir}` : '; files deleted') : ''}`);
+    if (opts.dryRun) out.print(`${verb} ${n} (dry run: nothing removed)`);
+    else out.print(`${verb} ${n}${r.purged.length ? (r.purgedDir ? `; files moved to ${r.purgedDir}` : '; files deleted') : ''}`);
   });
 
   queue
@@ -146,7 +146,7 @@ export function registerQueue(program: Command): void {
       const root = spoolRoot(snap);
       const was = readHold(root);
       setHold(root, opts.reason);
-      print(was ? 'delivery was already held; hold renewed' : 'delivery held: no new delivery starts (within 1 second on a running server); deliveries in progress finish');
+      out.print(was ? 'delivery was already held; hold renewed' : 'delivery held: no new delivery starts (within 1 second on a running server); deliveries in progress finish');
     });
 
   queue
@@ -155,7 +155,7 @@ export function registerQueue(program: Command): void {
     .action((_opts, cmd: Command) => {
       const { snap } = snapshotOf(cmd);
       const removed = clearHold(spoolRoot(snap));
-      print(removed ? 'delivery released' : 'delivery was not held by "queue hold"');
-      if (snap.delivery.hold) print('note: delivery.hold is true in the configuration: delivery stays held until it is false and the server reloads (SIGHUP)');
+      out.print(removed ? 'delivery released' : 'delivery was not held by "queue hold"');
+      if (snap.delivery.hold) out.print('note: delivery.hold is true in the configuration: delivery stays held until it is false and the server reloads (SIGHUP)');
     });
 }

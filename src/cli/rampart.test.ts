@@ -1,12 +1,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { Cli, runCli } from '../../test/helpers/cli.js';
 
-const BIN = fileURLToPath(new URL('./rampart.js', import.meta.url));
 const CONFIG = `dataDir: ./data
 listeners:
   - { name: mx, kind: mx, addresses: ["127.0.0.1"], port: 25250 }
@@ -14,35 +12,10 @@ listeners:
 
 let tmp: string;
 let cfg: string;
+let cli: Cli;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the built CLI; never throws on a non-zero exit. */
-function run(args: string[], opts: { config?: string | null; input?: string } = {}): Run {
-  const configArgs = opts.config === null ? [] : ['-c', opts.config ?? cfg];
-  try {
-    const stdout = execFileSync(process.execPath, [BIN, ...configArgs, ...args], {
-      cwd: tmp,
-      input: opts.input ?? '',
-      encoding: 'utf8',
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    return { code: 0, stdout, stderr: '' };
-  } catch (e) {
-    const err = e as { status: number; stdout: string; stderr: string };
-    return { code: err.status, stdout: err.stdout, stderr: err.stderr };
-  }
-}
-
-function ok(args: string[], input?: string): string {
-  const r = run(args, { input });
-  assert.equal(r.code, 0, `rampart ${args.join(' ')} failed: ${r.stderr}`);
-  return r.stdout;
-}
+const run = (args: string[], opts: { config?: string | null; input?: string } = {}) => runCli(args, { config: opts.config === undefined ? cfg : opts.config, input: opts.input });
+const ok = (args: string[], input?: string) => cli.ok(args, input);
 
 function lines(s: string): string[] {
   return s.split('\n').filter(Boolean);
@@ -52,22 +25,23 @@ before(() => {
   tmp = mkdtempSync(join(tmpdir(), 'rampart-cli-'));
   cfg = join(tmp, 'rampart.yaml');
   writeFileSync(cfg, CONFIG);
+  cli = new Cli(cfg);
 });
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-test('config check: ok with a summary', () => {
-  const r = run(['config', 'check']);
+test('config check: ok with a summary', async () => {
+  const r = await run(['config', 'check']);
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(lines(r.stdout), [`ok: ${cfg}`, 'listeners: mx (mx) 127.0.0.1:25250']);
 });
 
-test('config check: embedded default when no -c', () => {
-  const r = run(['config', 'check'], { config: null });
+test('config check: embedded default when no -c', async () => {
+  const r = await run(['config', 'check'], { config: null });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^ok: embedded default\n/);
 });
 
-test('config check: failures name the key and exit 2', () => {
+test('config check: failures name the key and exit 2', async () => {
   const cases: Array<[string, string, RegExp]> = [
     ['bad port', CONFIG.replace('25250', '70000'), /listeners\.0\.port/],
     ['unknown key', CONFIG + 'bogus: 1\n', /bogus/],
@@ -76,52 +50,52 @@ test('config check: failures name the key and exit 2', () => {
   for (const [name, text, want] of cases) {
     const file = join(tmp, `bad-${name.replace(/ /g, '-')}.yaml`);
     writeFileSync(file, text);
-    const r = run(['config', 'check'], { config: file });
+    const r = await run(['config', 'check'], { config: file });
     assert.equal(r.code, 2, name);
     assert.match(r.stderr, want, name);
     assert.doesNotMatch(r.stderr, /\n\s+at /, `${name}: no stack trace`);
   }
-  const missing = run(['config', 'check'], { config: join(tmp, 'missing.yaml') });
+  const missing = await run(['config', 'check'], { config: join(tmp, 'missing.yaml') });
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /cannot read file/);
 });
 
-test('domain, user and alias round-trips', () => {
-  assert.match(ok(['domain', 'add', 'Example.COM']), /added domain example\.com/);
-  ok(['domain', 'add', 'other.test']);
+test('domain, user and alias round-trips', async () => {
+  assert.match(await ok(['domain', 'add', 'Example.COM']), /added domain example\.com/);
+  await ok(['domain', 'add', 'other.test']);
   assert.ok(existsSync(join(tmp, 'data', 'directory.sqlite')), 'store under dataDir, relative to the config file');
-  assert.deepEqual(lines(ok(['domain', 'list'])), ['example.com', 'other.test']);
-  assert.deepEqual(JSON.parse(ok(['domain', 'list', '--json'])), ['example.com', 'other.test']);
+  assert.deepEqual(lines(await ok(['domain', 'list'])), ['example.com', 'other.test']);
+  assert.deepEqual(JSON.parse(await ok(['domain', 'list', '--json'])), ['example.com', 'other.test']);
 
-  const generated = ok(['user', 'add', 'Bob@example.com']);
+  const generated = await ok(['user', 'add', 'Bob@example.com']);
   assert.match(generated, /^added user bob@example\.com\npassword: [A-Za-z2-9]{16}\n$/);
-  assert.equal(ok(['user', 'add', 'ann@example.com', '--password', 'pw1']), 'added user ann@example.com\n');
-  assert.equal(ok(['user', 'add', 'cat@other.test', '--password-stdin'], 'from-stdin\n'), 'added user cat@other.test\n');
-  assert.deepEqual(lines(ok(['user', 'list'])), ['ann@example.com', 'bob@example.com', 'cat@other.test']);
-  assert.deepEqual(lines(ok(['user', 'list', 'other.test'])), ['cat@other.test']);
-  assert.deepEqual(JSON.parse(ok(['user', 'list', 'example.com', '--json'])), [
+  assert.equal(await ok(['user', 'add', 'ann@example.com', '--password', 'pw1']), 'added user ann@example.com\n');
+  assert.equal(await ok(['user', 'add', 'cat@other.test', '--password-stdin'], 'from-stdin\n'), 'added user cat@other.test\n');
+  assert.deepEqual(lines(await ok(['user', 'list'])), ['ann@example.com', 'bob@example.com', 'cat@other.test']);
+  assert.deepEqual(lines(await ok(['user', 'list', 'other.test'])), ['cat@other.test']);
+  assert.deepEqual(JSON.parse(await ok(['user', 'list', 'example.com', '--json'])), [
     { address: 'ann@example.com', hasPassword: true },
     { address: 'bob@example.com', hasPassword: true },
   ]);
-  assert.match(ok(['user', 'passwd', 'ann@example.com', '--password-stdin'], 'pw2\n'), /password changed for ann@example\.com/);
-  assert.match(ok(['user', 'passwd', 'ann@example.com']), /password: [A-Za-z2-9]{16}/);
+  assert.match(await ok(['user', 'passwd', 'ann@example.com', '--password-stdin'], 'pw2\n'), /password changed for ann@example\.com/);
+  assert.match(await ok(['user', 'passwd', 'ann@example.com']), /password: [A-Za-z2-9]{16}/);
 
-  assert.match(ok(['alias', 'add', 'info@example.com', 'bob@example.com', 'Ext@Remote.org']), /added alias info@example\.com/);
-  assert.deepEqual(lines(ok(['alias', 'list'])), ['info@example.com -> bob@example.com, ext@remote.org']);
-  assert.deepEqual(JSON.parse(ok(['alias', 'list', '--json'])), [
+  assert.match(await ok(['alias', 'add', 'info@example.com', 'bob@example.com', 'Ext@Remote.org']), /added alias info@example\.com/);
+  assert.deepEqual(lines(await ok(['alias', 'list'])), ['info@example.com -> bob@example.com, ext@remote.org']);
+  assert.deepEqual(JSON.parse(await ok(['alias', 'list', '--json'])), [
     { address: 'info@example.com', targets: ['bob@example.com', 'ext@remote.org'] },
   ]);
-  ok(['alias', 'remove', 'INFO@example.com']);
-  assert.deepEqual(lines(ok(['alias', 'list'])), []);
+  await ok(['alias', 'remove', 'INFO@example.com']);
+  assert.deepEqual(lines(await ok(['alias', 'list'])), []);
 
-  ok(['user', 'remove', 'bob@example.com']);
-  assert.deepEqual(lines(ok(['user', 'list', 'example.com'])), ['ann@example.com']);
-  ok(['domain', 'remove', 'example.com']);
-  assert.deepEqual(lines(ok(['domain', 'list'])), ['other.test']);
-  assert.deepEqual(lines(ok(['user', 'list'])), ['cat@other.test']);
+  await ok(['user', 'remove', 'bob@example.com']);
+  assert.deepEqual(lines(await ok(['user', 'list', 'example.com'])), ['ann@example.com']);
+  await ok(['domain', 'remove', 'example.com']);
+  assert.deepEqual(lines(await ok(['domain', 'list'])), ['other.test']);
+  assert.deepEqual(lines(await ok(['user', 'list'])), ['cat@other.test']);
 });
 
-test('user errors: one line on stderr, exit 2', () => {
+test('user errors: one line on stderr, exit 2', async () => {
   const cases: Array<[string[], RegExp, string?]> = [
     [['user', 'add', 'x@nope.test', '--password', 'p'], /^rampart: Domain nope\.test is not a local domain.*\n$/],
     [['alias', 'add', 'a@nope.test', 'b@c.org'], /^rampart: Domain nope\.test is not a local domain.*\n$/],
@@ -133,7 +107,7 @@ test('user errors: one line on stderr, exit 2', () => {
     [['domain', 'frobnicate'], /unknown command/],
   ];
   for (const [args, want, input] of cases) {
-    const r = run(args, { input });
+    const r = await run(args, { input });
     assert.equal(r.code, 2, args.join(' '));
     assert.match(r.stderr, want, args.join(' '));
   }

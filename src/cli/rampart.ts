@@ -7,7 +7,7 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, loadConfig, type Snapshot } from '../config/load.js';
 import { DirectoryError } from '../directory/store.js';
-import { UsageError, snapshotOf, withDirectory, print, printJson, type GlobalOpts } from './common.js';
+import { CliOutput, UsageError, snapshotOf, withDirectory, type CliIo, type GlobalOpts } from './common.js';
 import { registerLimits } from './limits-commands.js';
 import { registerAccess } from './deny-commands.js';
 import { networkWarnings } from '../policy/networks.js';
@@ -16,18 +16,18 @@ import { registerCatchalls } from './catchall-commands.js';
 import { registerQueue } from './queue-commands.js';
 import { generatePassword } from '../directory/password.js';
 
-async function readStdinPassword(): Promise<string> {
+async function readStdinPassword(io: CliIo): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  for await (const chunk of io.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
   const pw = Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0];
   if (!pw) throw new UsageError('no password on standard input.');
   return pw;
 }
 
 /** The password from --password or --password-stdin, or undefined when neither was given. */
-async function passwordOption(opts: { password?: string; passwordStdin?: boolean }): Promise<string | undefined> {
+async function passwordOption(io: CliIo, opts: { password?: string; passwordStdin?: boolean }): Promise<string | undefined> {
   if (opts.password !== undefined && opts.passwordStdin) throw new UsageError('give --password or --password-stdin, not both.');
-  if (opts.passwordStdin) return readStdinPassword();
+  if (opts.passwordStdin) return readStdinPassword(io);
   if (opts.password !== undefined && opts.password === '') throw new UsageError('the password must not be empty.');
   return opts.password;
 }
@@ -36,11 +36,13 @@ function hostPort(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
-function buildProgram(): Command {
+function buildProgram(out: CliOutput): Command {
+  // Output and exit handling are set before any subcommand exists: subcommands copy them.
   const program = new Command('rampart')
     .description('Rampart, an abuse-resistant SMTP server')
     .option('-c, --config <file>', 'configuration file (YAML); default: the embedded default configuration')
     .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (s) => out.io.stdout.write(s), writeErr: (s) => out.io.stderr.write(s) })
     .exitOverride();
 
   program
@@ -50,7 +52,9 @@ function buildProgram(): Command {
       sizeThreadPool();
       const { snap, configPath } = snapshotOf(cmd);
       const { startServer } = await import('../main.js');
-      await startServer(snap, { configPath, signals: true, announce: true });
+      const server = await startServer(snap, { configPath, signals: true, announce: out.io.stderr });
+      await server.stopped; // SIGTERM/SIGINT drain it; then main() returns and the bin entry exits
+
     });
 
   const config = program.command('config').description('configuration tools');
@@ -64,14 +68,14 @@ function buildProgram(): Command {
         snap = loadConfig(path);
       } catch (e) {
         if (!(e instanceof ConfigError)) throw e;
-        process.stderr.write(e.message + '\n');
-        process.exitCode = 2;
+        out.io.stderr.write(e.message + '\n');
+        out.exitCode = 2;
         return;
       }
-      print(`ok: ${snap.source}`);
+      out.print(`ok: ${snap.source}`);
       const listeners = snap.listeners.map((l) => `${l.name} (${l.kind}) ${l.addresses.map((a) => hostPort(a, l.port)).join(' ')}`);
-      print(`listeners: ${listeners.join('; ')}`);
-      for (const w of networkWarnings(snap)) print(`warning: ${w}`); // R1: proxy inside the LAN
+      out.print(`listeners: ${listeners.join('; ')}`);
+      for (const w of networkWarnings(snap)) out.print(`warning: ${w}`); // R1: proxy inside the LAN
     });
 
   const domain = program.command('domain').description('manage local domains');
@@ -84,7 +88,7 @@ function buildProgram(): Command {
         if (opts.postoffice !== undefined && !dir.postoffices.exists(opts.postoffice)) throw new UsageError(`postoffice ${opts.postoffice.toLowerCase()} does not exist; add it first.`);
         dir.addDomain(name);
         if (opts.postoffice !== undefined) dir.postoffices.assign(opts.postoffice, name);
-        print(`added domain ${name.toLowerCase()}${opts.postoffice !== undefined ? ` in postoffice ${opts.postoffice.toLowerCase()}` : ''}`);
+        out.print(`added domain ${name.toLowerCase()}${opts.postoffice !== undefined ? ` in postoffice ${opts.postoffice.toLowerCase()}` : ''}`);
       }),
     );
   domain
@@ -94,8 +98,8 @@ function buildProgram(): Command {
     .action((opts: { json?: boolean }, cmd: Command) =>
       withDirectory(cmd, (dir) => {
         const names = dir.listDomains();
-        if (opts.json) printJson(names);
-        else names.forEach(print);
+        if (opts.json) out.printJson(names);
+        else names.forEach((l) => out.print(l));
       }),
     );
   domain
@@ -104,7 +108,7 @@ function buildProgram(): Command {
     .action((name: string, _opts, cmd: Command) =>
       withDirectory(cmd, (dir) => {
         dir.removeDomain(name);
-        print(`removed domain ${name.toLowerCase()}`);
+        out.print(`removed domain ${name.toLowerCase()}`);
       }),
     );
 
@@ -115,11 +119,11 @@ function buildProgram(): Command {
     .option('--password <pw>', 'password (visible in the process list; prefer --password-stdin)')
     .option('--password-stdin', 'read the password from the first line of standard input')
     .action(async (address: string, opts: { password?: string; passwordStdin?: boolean }, cmd: Command) => {
-      const given = await passwordOption(opts);
+      const given = await passwordOption(out.io, opts);
       const password = given ?? generatePassword();
       await withDirectory(cmd, (dir) => dir.addMailbox(address, password));
-      print(`added user ${address.toLowerCase()}`);
-      if (given === undefined) print(`password: ${password}`);
+      out.print(`added user ${address.toLowerCase()}`);
+      if (given === undefined) out.print(`password: ${password}`);
     });
   user
     .command('list [domain]')
@@ -128,8 +132,8 @@ function buildProgram(): Command {
     .action((domainName: string | undefined, opts: { json?: boolean }, cmd: Command) =>
       withDirectory(cmd, (dir) => {
         const list = dir.listMailboxes(domainName);
-        if (opts.json) printJson(list);
-        else list.forEach((m) => print(m.hasPassword ? m.address : `${m.address} (no password)`));
+        if (opts.json) out.printJson(list);
+        else list.forEach((m) => out.print(m.hasPassword ? m.address : `${m.address} (no password)`));
       }),
     );
   user
@@ -138,7 +142,7 @@ function buildProgram(): Command {
     .action((address: string, _opts, cmd: Command) =>
       withDirectory(cmd, (dir) => {
         dir.removeMailbox(address);
-        print(`removed user ${address.toLowerCase()}`);
+        out.print(`removed user ${address.toLowerCase()}`);
       }),
     );
   user
@@ -147,11 +151,11 @@ function buildProgram(): Command {
     .option('--password <pw>', 'new password (visible in the process list; prefer --password-stdin)')
     .option('--password-stdin', 'read the new password from the first line of standard input')
     .action(async (address: string, opts: { password?: string; passwordStdin?: boolean }, cmd: Command) => {
-      const given = await passwordOption(opts);
+      const given = await passwordOption(out.io, opts);
       const password = given ?? generatePassword();
       await withDirectory(cmd, (dir) => dir.setPassword(address, password));
-      print(`password changed for ${address.toLowerCase()}`);
-      if (given === undefined) print(`password: ${password}`);
+      out.print(`password changed for ${address.toLowerCase()}`);
+      if (given === undefined) out.print(`password: ${password}`);
     });
 
   const alias = program.command('alias').description('manage aliases');
@@ -161,7 +165,7 @@ function buildProgram(): Command {
     .action((address: string, targets: string[], _opts, cmd: Command) =>
       withDirectory(cmd, (dir) => {
         dir.addAlias(address, targets);
-        print(`added alias ${address.toLowerCase()}`);
+        out.print(`added alias ${address.toLowerCase()}`);
       }),
     );
   alias
@@ -171,8 +175,8 @@ function buildProgram(): Command {
     .action((opts: { json?: boolean }, cmd: Command) =>
       withDirectory(cmd, (dir) => {
         const list = dir.listAliases();
-        if (opts.json) printJson(list);
-        else list.forEach((a) => print(`${a.address} -> ${a.targets.join(', ')}`));
+        if (opts.json) out.printJson(list);
+        else list.forEach((a) => out.print(`${a.address} -> ${a.targets.join(', ')}`));
       }),
     );
   alias
@@ -181,15 +185,15 @@ function buildProgram(): Command {
     .action((address: string, _opts, cmd: Command) =>
       withDirectory(cmd, (dir) => {
         dir.removeAlias(address);
-        print(`removed alias ${address.toLowerCase()}`);
+        out.print(`removed alias ${address.toLowerCase()}`);
       }),
     );
 
-  registerLimits(program);
-  registerAccess(program); // R2/H6 deny and allow lists (deny-commands.ts)
-  registerPostoffices(program);
-  registerCatchalls(program);
-  registerQueue(program);
+  registerLimits(program, out);
+  registerAccess(program, out); // R2/H6 deny and allow lists (deny-commands.ts)
+  registerPostoffices(program, out);
+  registerCatchalls(program, out);
+  registerQueue(program, out);
   return program;
 }
 
@@ -202,18 +206,25 @@ function sizeThreadPool(): void {
   process.env.UV_THREADPOOL_SIZE ??= '16';
 }
 
-/** Runs the CLI; returns the exit code instead of exiting, so it can be embedded. */
-export async function main(argv: string[]): Promise<number> {
+const processIo: CliIo = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin };
+
+/**
+ * Runs the CLI with `argv` (without "node rampart"); returns the exit code: 0 ok, 1
+ * internal error, 2 user error (usage, configuration, directory). Never exits the
+ * process, so tests run it in-process (test/helpers/cli.ts); the bin entry exits.
+ */
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  const out = new CliOutput(io);
   try {
-    await buildProgram().parseAsync(argv, { from: 'user' });
-    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+    await buildProgram(out).parseAsync(argv, { from: 'user' });
+    return out.exitCode;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2; // commander already printed it
     if (e instanceof DirectoryError || e instanceof ConfigError || e instanceof UsageError) {
-      process.stderr.write(`rampart: ${e.message}\n`);
+      out.warn(e.message);
       return 2;
     }
-    process.stderr.write(`rampart: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    out.warn(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     return 1;
   }
 }
@@ -227,4 +238,4 @@ function isEntryPoint(): boolean {
   }
 }
 
-if (isEntryPoint()) process.exitCode = await main(process.argv.slice(2));
+if (isEntryPoint()) process.exit(await main(process.argv.slice(2)));

@@ -5,7 +5,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { Splitter } from '@zone-eu/mailsplit';
-import { start, ehloClient, codes, mailbox, splitDelivered, smtplib, swaks, swaksReplies, tempDir, listeners, USERS, sendData, sendBdat, decisions } from './support.js';
+import { start, mailbox, splitDelivered, smtplib, swaks, swaksReplies, tempDir, listeners, USERS, sendData, sendBdat, decisions } from './support.js';
+import { ehloClient, codes } from '../helpers/smtp-client.js';
 
 const ALICE = USERS.alice.address;
 

@@ -2,18 +2,19 @@
 // DATA with dot-stuffing, BDAT, and the decision lines of a check in the server log.
 
 import assert from 'node:assert/strict';
-import { Client, codes, type Reply, type TestServer } from '../protocol/support.js';
+import type { TestServer } from '../protocol/support.js';
+import { SmtpClient, codes, type Reply } from '../helpers/smtp-client.js';
 
 export * from '../protocol/support.js';
 
 /** MAIL + RCPT, both accepted. */
-export async function startTx(c: Client, rcpt: string): Promise<void> {
+export async function startTx(c: SmtpClient, rcpt: string): Promise<void> {
   c.write(`MAIL FROM:<sender@client.test>\r\nRCPT TO:<${rcpt}>\r\n`);
   assert.deepEqual((await c.replies(2)).map(codes), ['250 2.1.0', '250 2.1.5']);
 }
 
 /** Sends a whole message with DATA (dot-stuffed) and returns the final reply. */
-export async function sendData(c: Client, rcpt: string, msg: Buffer | string, timeoutMs = 15000): Promise<Reply> {
+export async function sendData(c: SmtpClient, rcpt: string, msg: Buffer | string, timeoutMs = 15000): Promise<Reply> {
   await startTx(c, rcpt);
   assert.equal((await c.cmd('DATA')).code, 354);
   const text = typeof msg === 'string' ? Buffer.from(msg, 'latin1') : msg;
@@ -23,7 +24,7 @@ export async function sendData(c: Client, rcpt: string, msg: Buffer | string, ti
 }
 
 /** Sends a message with BDAT in chunks of `size` octets (the last one LAST); returns the final reply. */
-export async function sendBdat(c: Client, rcpt: string, msg: Buffer | string, size: number): Promise<Reply> {
+export async function sendBdat(c: SmtpClient, rcpt: string, msg: Buffer | string, size: number): Promise<Reply> {
   await startTx(c, rcpt);
   const b = typeof msg === 'string' ? Buffer.from(msg, 'latin1') : msg;
   for (let i = 0; i < b.length; i += size) {

@@ -6,7 +6,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { start, ehloClient, codes, smtplib, swaks, mailbox, splitDelivered, sleep, type TestServer } from '../protocol/support.js';
+import { start, smtplib, swaks, mailbox, splitDelivered, sleep, type TestServer } from '../protocol/support.js';
+import { ehloClient, codes } from '../helpers/smtp-client.js';
 
 async function rcpt(ts: TestServer, to: string): Promise<string> {
   const { c } = await ehloClient(ts.ports.mx);

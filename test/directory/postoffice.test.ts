@@ -4,7 +4,8 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, listeners, ehloClient, codes, smtplib, mailbox, USERS, type TestServer } from '../protocol/support.js';
+import { start, listeners, smtplib, mailbox, USERS, type TestServer } from '../protocol/support.js';
+import { ehloClient, codes } from '../helpers/smtp-client.js';
 
 const ALICE = USERS.alice;
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');

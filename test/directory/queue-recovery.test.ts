@@ -7,12 +7,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
-import { ProcessServer, CLI } from '../helpers/process-server.js';
-import { RawClient } from '../helpers/raw-client.js';
+import { ProcessServer } from '../helpers/process-server.js';
+import { runCli } from '../helpers/cli.js';
+import { SmtpClient } from '../helpers/smtp-client.js';
 
 async function send(port: number, from: string, rcpts: string[], subject: string): Promise<string> {
-  const c = await RawClient.connect(port);
+  const c = await SmtpClient.connect(port);
   try {
     assert.equal((await c.reply()).code, 220);
     assert.equal((await c.cmd('EHLO client.test')).code, 250);
@@ -42,28 +42,17 @@ async function waitFor(what: string, pred: () => boolean, ms = 10000): Promise<v
   }
 }
 
-/** Runs the CLI; returns exit code and output without throwing. */
-function cli(ps: ProcessServer, ...args: string[]): { code: number; stdout: string; stderr: string } {
-  try {
-    const stdout = execFileSync(process.execPath, [CLI, '-c', ps.configPath, ...args], { encoding: 'utf8', timeout: 20000, stdio: ['ignore', 'pipe', 'pipe'] });
-    return { code: 0, stdout, stderr: '' };
-  } catch (e) {
-    const err = e as { status: number; stdout: string; stderr: string };
-    return { code: err.status, stdout: err.stdout, stderr: err.stderr };
-  }
-}
-
-function listJson(ps: ProcessServer, ...filters: string[]): { held: boolean; count: number; total: number; messages: Array<{ id: string; mailFrom: string }> } {
-  return JSON.parse(ps.cli('queue', 'list', '--json', ...filters));
+async function listJson(ps: ProcessServer, ...filters: string[]): Promise<{ held: boolean; count: number; total: number; messages: Array<{ id: string; mailFrom: string }> }> {
+  return JSON.parse(await ps.cli('queue', 'list', '--json', ...filters));
 }
 
 test('R10 hold, find, purge by sender, release at runtime: the rest is delivered, the purged mail never', { timeout: 90_000 }, async () => {
   // H1 off: the senders' domains are made up and must not reach a real resolver.
   const ps = await ProcessServer.create({ policy: { senderDomainResolvable: false } });
   try {
-    ps.cli('user', 'add', 'bob@example.test', '--password', 'bob-secret-pw');
+    await ps.cli('user', 'add', 'bob@example.test', '--password', 'bob-secret-pw');
     // Held before the server starts: the flag file survives restarts.
-    assert.match(ps.cli('queue', 'hold', '--reason', 'open relay clean-up'), /^delivery held/);
+    assert.match(await ps.cli('queue', 'hold', '--reason', 'open relay clean-up'), /^delivery held/);
     await ps.start();
 
     const spam: string[] = [];
@@ -73,49 +62,49 @@ test('R10 hold, find, purge by sender, release at runtime: the rest is delivered
     assert.equal(maildir(ps, 'alice').length + maildir(ps, 'bob').length, 0, 'nothing delivered while held');
 
     // Find.
-    const all = listJson(ps);
+    const all = await listJson(ps);
     assert.equal(all.held, true);
     assert.equal(all.count, 5);
-    assert.match(ps.cli('queue', 'list').split('\n')[0], /^delivery: HELD by rampart queue hold since .* \(open relay clean-up\)$/);
-    assert.deepEqual(listJson(ps, '--sender', '*@evil.test').messages.map((m) => m.id).sort(), [...spam].sort());
-    assert.equal(listJson(ps, '--client-ip', '127.0.0.0/8').count, 5);
-    assert.equal(listJson(ps, '--client-ip', '10.0.0.0/8').count, 0);
-    assert.equal(listJson(ps, '--rcpt-domain', 'example.test', '--since', '10m').count, 5);
-    assert.equal(listJson(ps, '--before', '10m').count, 0);
-    assert.match(ps.cli('queue', 'show', spam[0]), /\nfrom: <spammer@evil\.test>\nto: <alice@example\.test>\nto: <bob@example\.test>\n\n(Received: [^\n]*\n(\t[^\n]*\n)*)?From: spammer@evil\.test\nSubject: spam 0\n$/);
+    assert.match((await ps.cli('queue', 'list')).split('\n')[0], /^delivery: HELD by rampart queue hold since .* \(open relay clean-up\)$/);
+    assert.deepEqual((await listJson(ps, '--sender', '*@evil.test')).messages.map((m) => m.id).sort(), [...spam].sort());
+    assert.equal((await listJson(ps, '--client-ip', '127.0.0.0/8')).count, 5);
+    assert.equal((await listJson(ps, '--client-ip', '10.0.0.0/8')).count, 0);
+    assert.equal((await listJson(ps, '--rcpt-domain', 'example.test', '--since', '10m')).count, 5);
+    assert.equal((await listJson(ps, '--before', '10m')).count, 0);
+    assert.match(await ps.cli('queue', 'show', spam[0]), /\nfrom: <spammer@evil\.test>\nto: <alice@example\.test>\nto: <bob@example\.test>\n\n(Received: [^\n]*\n(\t[^\n]*\n)*)?From: spammer@evil\.test\nSubject: spam 0\n$/);
 
     // Purge: a filter is required; dry run first.
-    const nofilter = cli(ps, 'queue', 'purge');
+    const nofilter = await runCli(['queue', 'purge'], { config: ps.configPath });
     assert.equal(nofilter.code, 2);
     assert.match(nofilter.stderr, /needs at least one filter/);
-    assert.match(ps.cli('queue', 'purge', '--sender', 'spammer@evil.test', '--dry-run'), /would purge 3 messages \(dry run: nothing removed\)\n$/);
-    assert.equal(listJson(ps).count, 5);
-    const purged = ps.cli('queue', 'purge', '--sender', 'spammer@evil.test');
+    assert.match(await ps.cli('queue', 'purge', '--sender', 'spammer@evil.test', '--dry-run'), /would purge 3 messages \(dry run: nothing removed\)\n$/);
+    assert.equal((await listJson(ps)).count, 5);
+    const purged = await ps.cli('queue', 'purge', '--sender', 'spammer@evil.test');
     for (const id of spam) assert.match(purged, new RegExp(`^purged ${id} from <spammer@evil\\.test> to 2 recipients \\(client 127\\.0\\.0\\.1\\)$`, 'm'));
     assert.match(purged, /^purged 3 messages; files moved to .*purged$/m);
     assert.deepEqual(readdirSync(join(ps.dir, 'data/spool/purged')).sort(), [...spam].sort());
-    assert.deepEqual(listJson(ps).messages.map((m) => m.id), good);
+    assert.deepEqual((await listJson(ps)).messages.map((m) => m.id), good);
 
     // Release at runtime: no restart, no SIGHUP.
-    assert.equal(ps.cli('queue', 'release'), 'delivery released\n');
+    assert.equal(await ps.cli('queue', 'release'), 'delivery released\n');
     await waitFor('good mail delivered', () => maildir(ps, 'alice').length === 2);
     await waitFor('purged ids dropped', () => spam.every((id) => ps.output.includes(`"queueId":"${id}"`)));
     assert.equal(maildir(ps, 'bob').length, 0, 'purged mail never delivered');
     assert.ok(maildir(ps, 'alice').every((m) => /Subject: good \d/.test(m)));
-    assert.equal(listJson(ps).count, 0);
-    assert.equal(listJson(ps).held, false);
+    assert.equal((await listJson(ps)).count, 0);
+    assert.equal((await listJson(ps)).held, false);
     for (const id of spam) assert.match(ps.output, new RegExp(`"event":"gone"[^\\n]*"queueId":"${id}"`));
     assert.doesNotMatch(ps.output, /"level":50/, 'no error logged');
     assert.equal(existsSync(join(ps.dir, 'data/spool/failed')) && readdirSync(join(ps.dir, 'data/spool/failed')).length > 0, false);
     assert.equal(ps.child!.exitCode, null, 'server still running');
 
     // Hold again at runtime: new mail stays queued until released.
-    ps.cli('queue', 'hold');
+    await ps.cli('queue', 'hold');
     const later = await send(ps.port, 'friend@good.test', ['bob@example.test'], 'later');
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal(maildir(ps, 'bob').length, 0);
-    assert.deepEqual(listJson(ps).messages.map((m) => m.id), [later]);
-    ps.cli('queue', 'release');
+    assert.deepEqual((await listJson(ps)).messages.map((m) => m.id), [later]);
+    await ps.cli('queue', 'release');
     await waitFor('held mail delivered after release', () => maildir(ps, 'bob').length === 1);
     assert.equal(await ps.signal('SIGTERM'), 0);
   } finally {

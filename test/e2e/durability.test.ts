@@ -6,12 +6,12 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProcessServer } from '../helpers/process-server.js';
-import { RawClient } from '../helpers/raw-client.js';
+import { SmtpClient } from '../helpers/smtp-client.js';
 
 const MESSAGE = 'From: sender@remote.test\r\nTo: alice@example.test\r\nSubject: durable\r\n\r\nline one\r\n..dot line\r\n';
 
 async function sendOne(port: number): Promise<string> {
-  const c = await RawClient.connect(port);
+  const c = await SmtpClient.connect(port);
   assert.equal((await c.reply()).code, 220);
   assert.equal((await c.cmd('EHLO client.test')).code, 250);
   assert.equal((await c.cmd('MAIL FROM:<sender@remote.test>')).code, 250);
@@ -67,7 +67,7 @@ test('config: SIGHUP reload swaps the snapshot without dropping connections; a b
   try {
     await ps.start();
     await sendOne(ps.port);
-    const open = await RawClient.connect(ps.port);
+    const open = await SmtpClient.connect(ps.port);
     assert.equal((await open.reply()).code, 220);
     assert.equal((await open.cmd('EHLO client.test')).code, 250);
     // A broken file: the running configuration is kept.
@@ -92,9 +92,9 @@ test('config: SIGTERM drains: an idle session gets 421 4.3.2, an open transactio
   const ps = await ProcessServer.create();
   try {
     await ps.start();
-    const idle = await RawClient.connect(ps.port);
+    const idle = await SmtpClient.connect(ps.port);
     assert.equal((await idle.reply()).code, 220);
-    const busy = await RawClient.connect(ps.port);
+    const busy = await SmtpClient.connect(ps.port);
     assert.equal((await busy.reply()).code, 220);
     assert.equal((await busy.cmd('EHLO client.test')).code, 250);
     assert.equal((await busy.cmd('MAIL FROM:<sender@remote.test>')).code, 250);

@@ -1,12 +1,13 @@
 // Runs Rampart as a real child process through its CLI (`rampart -c file serve`),
-// for tests of signals, crashes and restarts.
+// for tests of signals, crashes and restarts (the process itself is the subject).
 
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
+import { runCli } from './cli.js';
 
 export const CLI = resolve('dist/src/cli/rampart.js');
 
@@ -34,8 +35,8 @@ export class ProcessServer {
     const dir = mkdtempSync(join(tmpdir(), 'rampart-proc-'));
     const ps = new ProcessServer(dir, await freePort());
     ps.writeConfig(extra);
-    ps.cli('domain', 'add', 'example.test');
-    ps.cli('user', 'add', 'alice@example.test', '--password', 'alice-secret-pw');
+    await ps.cli('domain', 'add', 'example.test');
+    await ps.cli('user', 'add', 'alice@example.test', '--password', 'alice-secret-pw');
     return ps;
   }
 
@@ -50,8 +51,11 @@ export class ProcessServer {
     writeFileSync(this.configPath, stringify(cfg));
   }
 
-  cli(...args: string[]): string {
-    return execFileSync(process.execPath, [CLI, '-c', this.configPath, ...args], { encoding: 'utf8', timeout: 20000 });
+  /** Runs a CLI command in-process (test/helpers/cli.ts) on this server's config; throws unless it exits 0. */
+  async cli(...args: string[]): Promise<string> {
+    const r = await runCli(args, { config: this.configPath });
+    if (r.code !== 0) throw new Error(`rampart ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+    return r.stdout;
   }
 
   /** Starts `serve` and waits until the port answers. */

@@ -6,7 +6,8 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AbuseEvent } from '../../src/policy/abuse.js';
 import { start, listeners } from '../protocol/support.js';
-import { RawClient, ehlo, codes, decisions, python, USERS, type TestServer } from './support.js';
+import { ehlo, decisions, python, USERS, type TestServer } from './support.js';
+import { SmtpClient, codes } from '../helpers/smtp-client.js';
 
 const ALICE = USERS.alice.address;
 
@@ -148,7 +149,7 @@ print(json.dumps(out))
 
 test('H5 refusals before EHLO count too', { timeout: 10_000 }, async () => {
   const ts = await start({ limits: { maxFailedCommands: 2 } });
-  const c = await RawClient.connect(ts.ports.mx);
+  const c = await SmtpClient.connect(ts.ports.mx);
   try {
     await c.reply();
     assert.equal(codes(await c.cmd('MAIL FROM:<u@client.test>')), '503 5.5.1'); // before EHLO

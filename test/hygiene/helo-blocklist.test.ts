@@ -4,21 +4,22 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { start } from '../protocol/support.js';
-import { RawClient, codes, decisions, python } from './support.js';
+import { decisions, python } from './support.js';
+import { SmtpClient, codes } from '../helpers/smtp-client.js';
 
 describe('H3 EHLO/HELO blocking', { timeout: 60_000 }, () => {
   test('H3 default list: EHLO ylmf-pc (any case) and HELO ylmf-pc are dropped with 554 5.7.1', async () => {
     const ts = await start();
     try {
       for (const line of ['EHLO ylmf-pc', 'HELO YLMF-PC', 'EHLO Ylmf-Pc']) {
-        const c = await RawClient.connect(ts.ports.mx);
+        const c = await SmtpClient.connect(ts.ports.mx);
         assert.equal((await c.reply()).code, 220);
         const r = await c.cmd(line);
         assert.equal(codes(r), '554 5.7.1', `${line}: ${r.text}`);
         await c.waitClosed();
         c.close();
       }
-      const c = await RawClient.connect(ts.ports.mx);
+      const c = await SmtpClient.connect(ts.ports.mx);
       await c.reply();
       assert.equal((await c.cmd('EHLO ylmf-pc.example')).code, 250, 'only the whole argument matches');
       c.close();
@@ -35,14 +36,14 @@ describe('H3 EHLO/HELO blocking', { timeout: 60_000 }, () => {
   test('H3 configured wildcards; commands pipelined after a blocked EHLO are never answered', async () => {
     const ts = await start({ policy: { heloBlocklist: ['*.dynamic.example', 'bot-*'] } });
     try {
-      const c = await RawClient.connect(ts.ports.mx);
+      const c = await SmtpClient.connect(ts.ports.mx);
       await c.reply();
       c.write('EHLO host-192-0-2-1.dynamic.example\r\nMAIL FROM:<u@client.test>\r\nRCPT TO:<alice@example.test>\r\n');
       assert.equal(codes(await c.reply()), '554 5.7.1');
       await c.waitClosed();
       await assert.rejects(c.reply(200), /closed/);
       c.close();
-      const ok = await RawClient.connect(ts.ports.mx);
+      const ok = await SmtpClient.connect(ts.ports.mx);
       await ok.reply();
       assert.equal((await ok.cmd('EHLO ylmf-pc')).code, 250, 'the default entry is replaced by the configured list');
       ok.close();

@@ -7,7 +7,8 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestDns } from '../helpers/dns-server.js';
-import { hygieneDns, startWithDns, ehlo, codes, decisions, message, smtplib, swaks, swaksReplies, mailbox, splitDelivered, reverseName, USERS } from './support.js';
+import { hygieneDns, startWithDns, ehlo, decisions, message, smtplib, swaks, swaksReplies, mailbox, splitDelivered, reverseName, USERS } from './support.js';
+import { codes } from '../helpers/smtp-client.js';
 
 const ALICE = USERS.alice.address;
 const LOOPBACK_PTR = reverseName('127.0.0.1');

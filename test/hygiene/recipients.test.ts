@@ -7,14 +7,15 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { start, listeners } from '../protocol/support.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
-import { ehlo, codes, decisions, message, smtplib, swaks, swaksReplies, mailbox, USERS, type RawClient } from './support.js';
+import { ehlo, decisions, message, smtplib, swaks, swaksReplies, mailbox, USERS } from './support.js';
+import { SmtpClient, codes } from '../helpers/smtp-client.js';
 
 const ALICE = USERS.alice.address;
 const BOB = USERS.bob.address;
 const authPlain = (user: string, pw: string) => `AUTH PLAIN ${Buffer.from(`\0${user}\0${pw}`).toString('base64')}`;
 
 /** MAIL, then each RCPT; returns the "code enhanced" of each RCPT reply. */
-async function rcpts(c: RawClient, from: string, to: string[]): Promise<string[]> {
+async function rcpts(c: SmtpClient, from: string, to: string[]): Promise<string[]> {
   assert.equal(codes(await c.cmd(`MAIL FROM:<${from}>`)), '250 2.1.0');
   const out: string[] = [];
   for (const t of to) out.push(codes(await c.cmd(`RCPT TO:<${t}>`)));

@@ -5,7 +5,8 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestDns } from '../helpers/dns-server.js';
-import { hygieneDns, startWithDns, ehlo, codes, decisions, message, smtplib, swaks, swaksReplies, mailbox, USERS, type TestServer } from './support.js';
+import { hygieneDns, startWithDns, ehlo, decisions, message, smtplib, swaks, swaksReplies, mailbox, USERS, type TestServer } from './support.js';
+import { codes } from '../helpers/smtp-client.js';
 
 const ALICE = USERS.alice.address;
 let dns: TestDns;

@@ -1,14 +1,14 @@
 // Shared pieces of the H1-H9 protocol tests: a test DNS zone on loopback, a server
-// whose policy checks use it, a RawClient that has read the banner and said EHLO,
+// whose policy checks use it, a client that has read the banner and said EHLO,
 // and the decision log lines of one check.
 
 import { startDns, reverseName, type TestDns } from '../helpers/dns-server.js';
-import { RawClient } from '../helpers/raw-client.js';
+import { SmtpClient } from '../helpers/smtp-client.js';
 import { start, type TestServer } from '../protocol/support.js';
 
 export { USERS, smtplib, swaks, swaksReplies, python, mailbox, splitDelivered, within, sleep } from '../protocol/support.js';
 export type { TestServer } from '../protocol/support.js';
-export { RawClient, reverseName };
+export { reverseName };
 
 /** A zone with every answer class H1 and H2 care about. No PTR for 127.0.0.1 unless a test adds one. */
 export function hygieneDns(): Promise<TestDns> {
@@ -29,17 +29,14 @@ export function startWithDns(dns: TestDns, overrides: Record<string, unknown> = 
 }
 
 /** Connects, reads the 220 banner and says EHLO. */
-export async function ehlo(port: number, name = 'client.test'): Promise<RawClient> {
-  const c = await RawClient.connect(port);
+export async function ehlo(port: number, name = 'client.test'): Promise<SmtpClient> {
+  const c = await SmtpClient.connect(port);
   const banner = await c.reply();
   if (banner.code !== 220) throw new Error(`banner: ${banner.text}`);
   const r = await c.cmd(`EHLO ${name}`);
   if (r.code !== 250) throw new Error(`EHLO: ${r.code} ${r.text}`);
   return c;
 }
-
-/** "code enhanced" of a reply. */
-export const codes = (r: { code: number; enhanced?: string }) => `${r.code} ${r.enhanced ?? '-'}`;
 
 /** The decision log lines of one check. */
 export function decisions(ts: TestServer, check: string): Array<Record<string, unknown>> {

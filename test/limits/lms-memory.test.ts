@@ -6,8 +6,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, ehloClient, codes, USERS } from '../protocol/support.js';
+import { start, USERS } from '../protocol/support.js';
 import { stream, spoolFiles, decisions } from './support.js';
+import { ehloClient, codes } from '../helpers/smtp-client.js';
 
 const MB = 1024 * 1024;
 

@@ -6,10 +6,11 @@
 
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, ehloClient, codes, within, mailbox, type Client, type TestServer, USERS } from '../protocol/support.js';
+import { start, within, mailbox, type TestServer, USERS } from '../protocol/support.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 import type { AbuseEvent } from '../../src/policy/abuse.js';
 import { stream, spoolFiles, decisions, message } from './support.js';
+import { SmtpClient, ehloClient, codes } from '../helpers/smtp-client.js';
 
 const ALICE = USERS.alice.address;
 const BOB = USERS.bob.address;
@@ -20,7 +21,7 @@ const lmsLimits = (extra: Record<string, unknown> = {}) => ({
 });
 
 /** EHLO, MAIL, RCPT(s), DATA -> 354. */
-async function openData(port: number, o: { helo?: string; from?: string; rcpts?: string[] } = {}): Promise<Client> {
+async function openData(port: number, o: { helo?: string; from?: string; rcpts?: string[] } = {}): Promise<SmtpClient> {
   const { c } = await ehloClient(port, o.helo ?? 'client.test');
   const rcpts = o.rcpts ?? [ALICE];
   c.write(`MAIL FROM:<${o.from ?? 'sender@client.test'}>\r\n` + rcpts.map((r) => `RCPT TO:<${r}>\r\n`).join(''));

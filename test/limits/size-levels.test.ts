@@ -6,8 +6,9 @@
 
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, ehloClient, codes, mailbox, smtplib, swaks, swaksReplies, tempDir, splitDelivered, USERS, type Client, type TestServer } from '../protocol/support.js';
+import { start, mailbox, smtplib, swaks, swaksReplies, tempDir, splitDelivered, USERS, type TestServer } from '../protocol/support.js';
 import { message, decisions, spoolFiles } from './support.js';
+import { SmtpClient, ehloClient, codes } from '../helpers/smtp-client.js';
 
 const ALICE = USERS.alice.address;
 const BOB = USERS.bob.address;
@@ -21,7 +22,7 @@ function sizeLine(ehlo: { lines: string[] }): string | undefined {
 }
 
 /** MAIL, RCPT(s) (expected replies), DATA, message, "." -> the final reply. */
-async function sendRaw(c: Client, from: string, rcpts: string[], msg: Buffer): Promise<string> {
+async function sendRaw(c: SmtpClient, from: string, rcpts: string[], msg: Buffer): Promise<string> {
   c.write(`MAIL FROM:<${from}>\r\n` + rcpts.map((r) => `RCPT TO:<${r}>\r\n`).join('') + 'DATA\r\n');
   const got = (await c.replies(2 + rcpts.length)).map(codes);
   assert.equal(got[0], '250 2.1.0');

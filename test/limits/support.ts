@@ -2,8 +2,9 @@
 // when the server breaks the connection, message builders, and spool inspection.
 
 import { readdirSync } from 'node:fs';
-import type { Client, TestServer } from '../protocol/support.js';
+import { TestServer } from '../protocol/support.js';
 import { sleep } from '../protocol/support.js';
+import type { SmtpClient } from '../helpers/smtp-client.js';
 
 /** A block of CRLF lines (no line starts with "."), `size` octets. */
 export function lines(size: number, lineLen = 100): Buffer {
@@ -34,7 +35,7 @@ export interface StreamResult {
  * Writes `total` octets of content lines as fast as the socket takes them, honouring
  * back-pressure, and stops when the connection closes. Bounded by `timeoutMs`.
  */
-export async function stream(c: Client, total: number, timeoutMs = 20000): Promise<StreamResult> {
+export async function stream(c: SmtpClient, total: number, timeoutMs = 20000): Promise<StreamResult> {
   const block = lines(256 * 1024);
   const s = c.socket;
   const deadline = Date.now() + timeoutMs;

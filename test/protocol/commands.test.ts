@@ -4,14 +4,15 @@
 
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, Client, ehloClient, codes, mailbox, splitDelivered, USERS } from './support.js';
+import { start, mailbox, splitDelivered, USERS } from './support.js';
 import { readQueueFile } from '../../src/spool/queue-file.js';
+import { SmtpClient, ehloClient, codes } from '../helpers/smtp-client.js';
 
 const ALICE = USERS.alice.address;
 const BOB = USERS.bob.address;
 
 /** Sends MAIL/RCPT.../DATA/message and returns the queue id from the 250 reply. */
-async function sendMessage(c: Client, mail: string, rcpts: string[], content: string | Buffer): Promise<string> {
+async function sendMessage(c: SmtpClient, mail: string, rcpts: string[], content: string | Buffer): Promise<string> {
   assert.equal(codes(await c.cmd(mail)), '250 2.1.0');
   for (const r of rcpts) assert.equal(codes(await c.cmd(r)), '250 2.1.5', r);
   assert.equal((await c.cmd('DATA')).code, 354);
@@ -45,7 +46,7 @@ describe('P1 commands', { timeout: 60_000 }, () => {
 
   test('P1 HELO: plain SMTP works, ESMTP parameters get 555 5.5.4, Received says "with SMTP"', async () => {
     const ts = await start();
-    const c = await Client.connect(ts.ports.mx);
+    const c = await SmtpClient.connect(ts.ports.mx);
     try {
       await c.reply();
       assert.deepEqual((await c.cmd('HELO old.client.test')).lines, ['250 mx.rampart.test']);
@@ -62,7 +63,7 @@ describe('P1 commands', { timeout: 60_000 }, () => {
 
   test('P1 sequence errors: MAIL before EHLO, RCPT before MAIL, DATA before MAIL, nested MAIL get 503 5.5.1; DATA without RCPT 554 5.5.1', async () => {
     const ts = await start();
-    const c = await Client.connect(ts.ports.mx);
+    const c = await SmtpClient.connect(ts.ports.mx);
     try {
       await c.reply();
       assert.equal(codes(await c.cmd('MAIL FROM:<sender@client.test>')), '503 5.5.1');

@@ -4,14 +4,15 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import nodemailer from 'nodemailer';
-import { start, listeners, Client, codes, mailbox, splitDelivered, USERS } from './support.js';
+import { start, listeners, mailbox, splitDelivered, USERS } from './support.js';
+import { SmtpClient, codes } from '../helpers/smtp-client.js';
 
 const ALICE = USERS.alice.address;
 
 describe('P2 IPv6 listener', { timeout: 60_000 }, () => {
   test('P2 a listener on ::1 accepts a message (raw client and nodemailer)', async () => {
     const ts = await start({ listeners: listeners({}, [{ name: 'mx6', kind: 'mx', addresses: ['::1'], port: 0, pregreetWaitMs: 0 }]) });
-    const c = await Client.connect(ts.ports.mx6, { host: '::1' });
+    const c = await SmtpClient.connect(ts.ports.mx6, { host: '::1' });
     try {
       assert.equal((await c.reply()).code, 220);
       assert.equal((await c.cmd('EHLO v6.client.test')).code, 250);

@@ -5,14 +5,15 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { start, listeners, Client, codes, sleep, within, USERS } from './support.js';
+import { start, listeners, sleep, within, USERS } from './support.js';
+import { SmtpClient, codes } from '../helpers/smtp-client.js';
 
 const ALICE = USERS.alice.address;
 
 describe('P4 limits and timeouts', { timeout: 60_000 }, () => {
   test('P4 a command line over 512 octets gets 500 5.5.2 and the session goes on; 512 is fine', async () => {
     const ts = await start();
-    const c = await Client.connect(ts.ports.mx);
+    const c = await SmtpClient.connect(ts.ports.mx);
     try {
       await c.reply();
       await c.cmd('EHLO long.client.test');
@@ -36,8 +37,8 @@ describe('P4 limits and timeouts', { timeout: 60_000 }, () => {
 
   test('P4 early talker: EHLO before the banner gets 554 5.5.1 and is disconnected; a polite client gets 220', async () => {
     const ts = await start({ listeners: listeners({ mx: { pregreetWaitMs: 300 } }) });
-    const rude = await Client.connect(ts.ports.mx);
-    const polite = await Client.connect(ts.ports.mx);
+    const rude = await SmtpClient.connect(ts.ports.mx);
+    const polite = await SmtpClient.connect(ts.ports.mx);
     try {
       const t0 = Date.now();
       rude.send('EHLO rude.client.test');
@@ -58,8 +59,8 @@ describe('P4 limits and timeouts', { timeout: 60_000 }, () => {
 
   test('P4 command timeout: an idle client gets 421 4.4.2 and is closed (before and after EHLO)', async () => {
     const ts = await start({ timeouts: { commandMs: 300 } });
-    const a = await Client.connect(ts.ports.mx);
-    const b = await Client.connect(ts.ports.mx);
+    const a = await SmtpClient.connect(ts.ports.mx);
+    const b = await SmtpClient.connect(ts.ports.mx);
     try {
       assert.equal((await a.reply()).code, 220);
       assert.equal((await b.reply()).code, 220);
@@ -78,7 +79,7 @@ describe('P4 limits and timeouts', { timeout: 60_000 }, () => {
 
   test('P4 data block timeout: a client that stops sending inside DATA gets 421 4.4.2, nothing is delivered', async () => {
     const ts = await start({ timeouts: { dataBlockMs: 300 } });
-    const c = await Client.connect(ts.ports.mx);
+    const c = await SmtpClient.connect(ts.ports.mx);
     try {
       await c.reply();
       await c.cmd('EHLO slow.client.test');
@@ -97,12 +98,12 @@ describe('P4 limits and timeouts', { timeout: 60_000 }, () => {
 
   test('P4 TLS handshake timeout: a silent client on submissions is closed and frees its slot', async () => {
     const ts = await start({ timeouts: { tlsHandshakeMs: 300 }, limits: { maxConnectionsPerIp: 1 } });
-    const c = await Client.connect(ts.ports.submissions); // plain TCP: never says ClientHello
+    const c = await SmtpClient.connect(ts.ports.submissions); // plain TCP: never says ClientHello
     try {
       await c.waitClosed(3000);
       assert.equal(c.pending, '');
       // The slot is free again: a plain connection on mx is greeted.
-      const d = await Client.connect(ts.ports.mx);
+      const d = await SmtpClient.connect(ts.ports.mx);
       try {
         assert.equal((await d.reply()).code, 220);
       } finally {
@@ -116,7 +117,7 @@ describe('P4 limits and timeouts', { timeout: 60_000 }, () => {
 
   test('P4 a client that disconnects in the middle of DATA leaves nothing queued or delivered', async () => {
     const ts = await start();
-    const c = await Client.connect(ts.ports.mx);
+    const c = await SmtpClient.connect(ts.ports.mx);
     try {
       await c.reply();
       await c.cmd('EHLO gone.client.test');
@@ -144,7 +145,7 @@ describe('P4 limits and timeouts', { timeout: 60_000 }, () => {
 
   test('P4 a client that never reads its replies is not buffered without bound: it is timed out while still sending', async () => {
     const ts = await start({ timeouts: { commandMs: 300 } });
-    const c = await Client.connect(ts.ports.mx);
+    const c = await SmtpClient.connect(ts.ports.mx);
     try {
       await c.reply();
       c.socket.pause(); // never read: EHLO replies are ~6 times the size of the commands
@@ -164,15 +165,15 @@ describe('P4 limits and timeouts', { timeout: 60_000 }, () => {
 
   test('P4 maxConnectionsPerIp: 2 -> the third connection gets 421 4.7.0 and is closed; a freed slot is reusable', async () => {
     const ts = await start({ limits: { maxConnectionsPerIp: 2 } });
-    const open: Client[] = [];
+    const open: SmtpClient[] = [];
     try {
       for (let i = 0; i < 2; i++) {
-        const c = await Client.connect(ts.ports.mx);
+        const c = await SmtpClient.connect(ts.ports.mx);
         open.push(c);
         assert.equal((await c.reply()).code, 220);
       }
       // The limit spans listeners: submission counts too.
-      const third = await Client.connect(ts.ports.submission);
+      const third = await SmtpClient.connect(ts.ports.submission);
       open.push(third);
       assert.equal(codes(await third.reply()), '421 4.7.0');
       await third.waitClosed();
@@ -188,7 +189,7 @@ describe('P4 limits and timeouts', { timeout: 60_000 }, () => {
         'session end',
       );
       await sleep(20);
-      const again = await Client.connect(ts.ports.mx);
+      const again = await SmtpClient.connect(ts.ports.mx);
       open.push(again);
       assert.equal((await again.reply()).code, 220);
     } finally {
@@ -199,9 +200,9 @@ describe('P4 limits and timeouts', { timeout: 60_000 }, () => {
 
   test('P4 a refused connection (421 4.7.0) is dropped after a short grace even if the client never closes', async () => {
     const ts = await start({ limits: { maxConnectionsPerIp: 1 } });
-    const first = await Client.connect(ts.ports.mx);
+    const first = await SmtpClient.connect(ts.ports.mx);
     // allowHalfOpen: this client keeps its side open after the server's FIN.
-    const refused = await Client.connect(ts.ports.mx, { allowHalfOpen: true });
+    const refused = await SmtpClient.connect(ts.ports.mx, { allowHalfOpen: true });
     try {
       assert.equal((await first.reply()).code, 220);
       assert.equal(codes(await refused.reply()), '421 4.7.0');
@@ -220,15 +221,15 @@ describe('P4 limits and timeouts', { timeout: 60_000 }, () => {
 
   test('P4 maxConnections: 2 over all client IPs -> the third gets 421 4.7.0', async () => {
     const ts = await start({ limits: { maxConnections: 2, maxConnectionsPerIp: 10 } });
-    const open: Client[] = [];
+    const open: SmtpClient[] = [];
     try {
       // Different loopback source addresses, so only the overall limit can be hit.
       for (const src of ['127.0.0.1', '127.0.0.2']) {
-        const c = await Client.connect(ts.ports.mx, { localAddress: src });
+        const c = await SmtpClient.connect(ts.ports.mx, { localAddress: src });
         open.push(c);
         assert.equal((await c.reply()).code, 220);
       }
-      const third = await Client.connect(ts.ports.mx, { localAddress: '127.0.0.3' });
+      const third = await SmtpClient.connect(ts.ports.mx, { localAddress: '127.0.0.3' });
       open.push(third);
       assert.equal(codes(await third.reply()), '421 4.7.0');
       await third.waitClosed();
@@ -241,7 +242,7 @@ describe('P4 limits and timeouts', { timeout: 60_000 }, () => {
 
   test('P4 server stop: an idle session gets 421 4.3.2 at once, without waiting for the shutdown deadline', async () => {
     const ts = await start({ timeouts: { shutdownMs: 10000 } });
-    const c = await Client.connect(ts.ports.mx);
+    const c = await SmtpClient.connect(ts.ports.mx);
     let stopped = false;
     try {
       await c.reply();

@@ -4,7 +4,8 @@
 
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, within, Client, codes, mailbox, splitDelivered, USERS } from './support.js';
+import { start, within, mailbox, splitDelivered, USERS } from './support.js';
+import { SmtpClient, codes } from '../helpers/smtp-client.js';
 
 const ALICE = USERS.alice.address;
 const BOB = USERS.bob.address;
@@ -12,7 +13,7 @@ const BOB = USERS.bob.address;
 describe('P1 pipelining', { timeout: 60_000 }, () => {
   test('P1 EHLO, MAIL, RCPT, RCPT, DATA in one write are answered in order; message and QUIT in one write too', async () => {
     const ts = await start();
-    const c = await Client.connect(ts.ports.mx);
+    const c = await SmtpClient.connect(ts.ports.mx);
     try {
       assert.equal((await c.reply()).code, 220);
       c.write(`EHLO pipe.client.test\r\nMAIL FROM:<sender@client.test>\r\nRCPT TO:<${ALICE}>\r\nRCPT TO:<${BOB}>\r\nDATA\r\n`);
@@ -42,7 +43,7 @@ describe('P1 pipelining', { timeout: 60_000 }, () => {
 
   test('P1 refused RCPTs (550 5.1.1, 554 5.7.1) in the middle of a pipelined group keep the order', async () => {
     const ts = await start();
-    const c = await Client.connect(ts.ports.mx);
+    const c = await SmtpClient.connect(ts.ports.mx);
     try {
       await c.reply();
       await c.cmd('EHLO pipe.client.test');
@@ -80,7 +81,7 @@ describe('P1 pipelining', { timeout: 60_000 }, () => {
 
   test('P1 pipelined DATA after every RCPT was refused gets 554 5.5.1 and the session goes on in order', async () => {
     const ts = await start();
-    const c = await Client.connect(ts.ports.mx);
+    const c = await SmtpClient.connect(ts.ports.mx);
     try {
       await c.reply();
       await c.cmd('EHLO pipe.client.test');
@@ -97,7 +98,7 @@ describe('P1 pipelining', { timeout: 60_000 }, () => {
 
   test('P4 a pipelined burst larger than maxPipelinedBytes is answered completely and in order', async () => {
     const ts = await start({ limits: { maxPipelinedBytes: 4096 } });
-    const c = await Client.connect(ts.ports.mx);
+    const c = await SmtpClient.connect(ts.ports.mx);
     try {
       await c.reply();
       await c.cmd('EHLO burst.client.test');
@@ -119,7 +120,7 @@ describe('P1 pipelining', { timeout: 60_000 }, () => {
   test('P1 a hundred RCPTs in one write each get their own reply, in order', async () => {
     // 66 refused recipients in one session: H5 (limits.maxFailedCommands, default 20) would disconnect.
     const ts = await start({ limits: { maxFailedCommands: 0 } });
-    const c = await Client.connect(ts.ports.mx);
+    const c = await SmtpClient.connect(ts.ports.mx);
     try {
       await c.reply();
       await c.cmd('EHLO pipe.client.test');
@@ -142,8 +143,8 @@ describe('P1 pipelining', { timeout: 60_000 }, () => {
 
   test('P1 a client that half-closes after pipelining a whole session still gets every reply (plain and implicit TLS)', async () => {
     const ts = await start();
-    const plain = await Client.connect(ts.ports.mx);
-    const tls = await Client.connect(ts.ports.submissions, { tls: true });
+    const plain = await SmtpClient.connect(ts.ports.mx);
+    const tls = await SmtpClient.connect(ts.ports.submissions, { tls: true });
     try {
       await plain.reply();
       // No QUIT: the end of input ends the session, after the replies.

@@ -5,7 +5,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { start, within, ehloClient, Client, codes, mailbox, splitDelivered, sleep, USERS } from './support.js';
+import { start, within, mailbox, splitDelivered, sleep, USERS } from './support.js';
+import { SmtpClient, ehloClient, codes } from '../helpers/smtp-client.js';
 
 const ALICE = USERS.alice.address;
 const LIMIT = 2000;
@@ -18,12 +19,12 @@ function content(n: number, tag: string): Buffer {
   return Buffer.from(s.replace(/\r$/, 'x') + '\r\n', 'latin1');
 }
 
-async function startTx(c: Client): Promise<void> {
+async function startTx(c: SmtpClient): Promise<void> {
   c.write(`MAIL FROM:<sender@client.test>\r\nRCPT TO:<${ALICE}>\r\n`);
   assert.deepEqual((await c.replies(2)).map(codes), ['250 2.1.0', '250 2.1.5']);
 }
 
-async function assertNothingMore(c: Client): Promise<void> {
+async function assertNothingMore(c: SmtpClient): Promise<void> {
   await sleep(150);
   assert.equal(c.pending, '', 'no further reply');
   assert.equal(codes(await c.cmd('NOOP')), '250 2.0.0');

@@ -4,14 +4,15 @@
 
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, within, Client, codes, mailbox, splitDelivered, sleep, USERS, type TestServer } from './support.js';
+import { start, within, mailbox, splitDelivered, sleep, USERS, type TestServer } from './support.js';
+import { SmtpClient, codes } from '../helpers/smtp-client.js';
 
 const ALICE = USERS.alice.address;
 const BOB = USERS.bob.address;
 
 /** Connects, says EHLO, MAIL and RCPT alice, DATA; returns the client at 354. */
-async function atData(ts: TestServer): Promise<Client> {
-  const c = await Client.connect(ts.ports.mx);
+async function atData(ts: TestServer): Promise<SmtpClient> {
+  const c = await SmtpClient.connect(ts.ports.mx);
   await c.reply();
   await c.cmd('EHLO smuggler.client.test');
   c.write(`MAIL FROM:<sender@client.test>\r\nRCPT TO:<${ALICE}>\r\nDATA\r\n`);
@@ -21,7 +22,7 @@ async function atData(ts: TestServer): Promise<Client> {
 }
 
 /** After the message's one reply nothing else may come: the next reply must be NOOP's. */
-async function assertNothingMore(c: Client): Promise<void> {
+async function assertNothingMore(c: SmtpClient): Promise<void> {
   await sleep(150);
   assert.equal(c.pending, '', 'no further reply after the message');
   assert.equal(codes(await c.cmd('NOOP')), '250 2.0.0');
@@ -120,7 +121,7 @@ describe('P3 smuggling and line endings', { timeout: 60_000 }, () => {
 
   test('P3 bare LF in a command line gets 500 5.5.2 and the line is not executed', async () => {
     const ts = await start();
-    const c = await Client.connect(ts.ports.mx);
+    const c = await SmtpClient.connect(ts.ports.mx);
     try {
       await c.reply();
       await c.cmd('EHLO lf.client.test');
@@ -139,7 +140,7 @@ describe('P3 smuggling and line endings', { timeout: 60_000 }, () => {
 
   test('P3 with bareLineEndings: accept, LF-only command lines are taken as lines', async () => {
     const ts = await start({ smtp: { bareLineEndings: 'accept' } });
-    const c = await Client.connect(ts.ports.mx);
+    const c = await SmtpClient.connect(ts.ports.mx);
     try {
       await c.reply();
       c.write('EHLO lf.client.test\nNOOP\n');

@@ -5,7 +5,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import nodemailer from 'nodemailer';
-import { start, listeners, Client, ehloClient, codes, mailbox, splitDelivered, smtplib, swaks, swaksReplies, USERS } from './support.js';
+import { start, listeners, mailbox, splitDelivered, smtplib, swaks, swaksReplies, USERS } from './support.js';
+import { SmtpClient, ehloClient, codes } from '../helpers/smtp-client.js';
 
 const ALICE = USERS.alice;
 const BOB = USERS.bob.address;
@@ -188,7 +189,7 @@ describe('TLS and AUTH', { timeout: 60_000 }, () => {
   test('P1 a failed TLS handshake after STARTTLS closes the connection; STARTTLS inside implicit TLS gets 503 5.5.1', async () => {
     const ts = await start();
     const { c } = await ehloClient(ts.ports.mx);
-    const t = await Client.connect(ts.ports.submissions, { tls: true });
+    const t = await SmtpClient.connect(ts.ports.submissions, { tls: true });
     try {
       assert.equal(codes(await c.cmd('STARTTLS')), '220 2.0.0');
       c.write('EHLO plaintext.after.starttls\r\n'); // not a TLS ClientHello

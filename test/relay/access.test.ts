@@ -1,27 +1,23 @@
 // R2 access control at connect, with real clients: deny list (554 5.7.1, then
 // close), allow beats deny, allow-list-only policy, `rampart deny|allow` from the
-// CLI (a separate process) against the embedded store and against Redis while
+// CLI (in-process, with its own store handle) against the embedded store and against Redis while
 // servers run, and one deny list shared by two servers through Redis (C1).
 
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { start, Client, codes, smtplib, swaks, swaksReplies, sleep, type TestServer } from '../protocol/support.js';
-import { CLI } from '../helpers/process-server.js';
+import { start, smtplib, swaks, swaksReplies, sleep, type TestServer } from '../protocol/support.js';
+import { runCli, type CliResult } from '../helpers/cli.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
+import { SmtpClient, codes } from '../helpers/smtp-client.js';
 
 const UNTRUSTED = { relay: { lanNetworks: ['192.0.2.0/24'] } };
 
-/** Runs `rampart -c <file> ...args` as a child process (bounded). */
-function cli(config: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, '-c', config, ...args], { timeout: 20_000, encoding: 'utf8' }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
+/** Runs `rampart -c <file> ...args` in-process (its own store handle, as a separate process would have). */
+function cli(config: string, ...args: string[]): Promise<CliResult> {
+  return runCli(args, { config });
 }
 
 /** A config file for the CLI that uses the test server's data (and Redis, if given). */
@@ -33,7 +29,7 @@ function cliConfig(ts: TestServer, state: Record<string, unknown> = {}): string 
 
 /** Connects and returns the first reply and whether the server closed afterwards. */
 async function greeting(port: number): Promise<{ reply: string; closed: boolean }> {
-  const c = await Client.connect(port);
+  const c = await SmtpClient.connect(port);
   try {
     const r = await c.reply();
     if (r.code !== 220) {
@@ -69,7 +65,7 @@ describe('R2 access lists at connect', { timeout: 120_000 }, () => {
       assert.equal(py.error?.type, 'SMTPConnectError');
       assert.equal(py.error?.code, 554);
       // Implicit TLS: the refusal comes inside TLS.
-      const t = await Client.connect(ts.ports.submissions, { tls: true });
+      const t = await SmtpClient.connect(ts.ports.submissions, { tls: true });
       try {
         assert.equal(codes(await t.reply()), '554 5.7.1');
         await t.waitClosed(3000);
@@ -163,7 +159,7 @@ describe('R2/C1 one deny list for several servers through Redis', { timeout: 120
       assert.equal((await cli(cfg, 'deny', 'remove', '127.0.0.1')).code, 0);
       for (const ts of [a, b]) await until('removal seen', async () => (await greeting(ts.ports.mx)).reply === '220 -');
       // H5 on node a -> H6 deny, refused by node b too.
-      const c = await Client.connect(a.ports.mx);
+      const c = await SmtpClient.connect(a.ports.mx);
       try {
         await c.reply();
         await c.cmd('BOGUS1');

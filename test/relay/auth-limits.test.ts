@@ -3,7 +3,8 @@
 
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, listeners, Client, codes, smtplib, swaks, swaksReplies, sleep, USERS, type TestServer } from '../protocol/support.js';
+import { start, listeners, smtplib, swaks, swaksReplies, sleep, USERS, type TestServer } from '../protocol/support.js';
+import { SmtpClient, codes } from '../helpers/smtp-client.js';
 
 const ALICE = USERS.alice;
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
@@ -12,8 +13,8 @@ const UNTRUSTED = { relay: { lanNetworks: ['192.0.2.0/24'] } };
 /** An extra mx listener on loopback that offers AUTH without TLS (for raw-socket tests). */
 const PLAIN_AUTH = listeners({}, [{ name: 'plainauth', kind: 'mx', addresses: ['127.0.0.1'], port: 0, pregreetWaitMs: 0, allowInsecureAuth: true }]);
 
-async function session(port: number): Promise<Client> {
-  const c = await Client.connect(port);
+async function session(port: number): Promise<SmtpClient> {
+  const c = await SmtpClient.connect(port);
   assert.equal((await c.reply()).code, 220);
   assert.equal((await c.cmd('EHLO client.test')).code, 250);
   return c;
@@ -28,7 +29,7 @@ async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 
 }
 
 async function firstReply(ts: TestServer, port: number): Promise<string> {
-  const c = await Client.connect(port);
+  const c = await SmtpClient.connect(port);
   try {
     return codes(await c.reply());
   } finally {
@@ -164,7 +165,7 @@ describe('H6 automatic deny', { timeout: 120_000 }, () => {
     try {
       for (let i = 0; i < 3; i++) {
         assert.equal(await firstReply(ts, ts.ports.mx), '220 -', `connection ${i} is still welcome`);
-        const c = await Client.connect(ts.ports.mx);
+        const c = await SmtpClient.connect(ts.ports.mx);
         try {
           await c.reply();
           c.write('NONSENSE1\r\nNONSENSE2\r\nNONSENSE3\r\n');

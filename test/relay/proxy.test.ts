@@ -5,12 +5,12 @@
 
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { start, listeners, Client, codes, mailbox, splitDelivered, sleep, USERS, type TestServer } from '../protocol/support.js';
-import { CLI } from '../helpers/process-server.js';
+import { start, listeners, mailbox, splitDelivered, sleep, USERS, type TestServer } from '../protocol/support.js';
+import { runCli } from '../helpers/cli.js';
+import { SmtpClient, codes } from '../helpers/smtp-client.js';
 
 const ALICE = USERS.alice;
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
@@ -34,13 +34,13 @@ function expand6(ip: string): string {
   return groups.map((g) => g.padStart(4, '0')).join('');
 }
 
-async function proxied(port: number, header: string | Buffer): Promise<Client> {
-  const c = await Client.connect(port);
+async function proxied(port: number, header: string | Buffer): Promise<SmtpClient> {
+  const c = await SmtpClient.connect(port);
   c.write(header);
   return c;
 }
 
-async function sendMessage(c: Client, from: string, to: string): Promise<string> {
+async function sendMessage(c: SmtpClient, from: string, to: string): Promise<string> {
   assert.equal((await c.cmd('EHLO client.test')).code, 250);
   assert.equal(codes(await c.cmd(`MAIL FROM:<${from}>`)), '250 2.1.0');
   const rcpt = await c.cmd(`RCPT TO:<${to}>`);
@@ -123,7 +123,7 @@ describe('R1 PROXY protocol', { timeout: 120_000 }, () => {
   test('a header split across TCP segments; the first command in the same segment as the header end', async () => {
     const ts = await start({ listeners: listeners({ mx: PROXIED }) });
     try {
-      const c = await Client.connect(ts.ports.mx);
+      const c = await SmtpClient.connect(ts.ports.mx);
       try {
         const hdr = 'PROXY TCP6 2001:db8::77 2001:db8::1 5555 25\r\n';
         for (let i = 0; i < hdr.length - 2; i += 4) {
@@ -156,7 +156,7 @@ describe('R1 PROXY protocol', { timeout: 120_000 }, () => {
         ['nothing at all (timeout)', ''],
         ['half a header (timeout)', 'PROXY TCP4 203.0.113.9'],
       ] as const) {
-        const c = await Client.connect(ts.ports.mx);
+        const c = await SmtpClient.connect(ts.ports.mx);
         try {
           if (data) c.write(data);
           await c.waitClosed(3000);
@@ -165,7 +165,7 @@ describe('R1 PROXY protocol', { timeout: 120_000 }, () => {
           c.close();
         }
       }
-      const t = await Client.connect(ts.ports.submissions);
+      const t = await SmtpClient.connect(ts.ports.submissions);
       try {
         t.write(Buffer.from([0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5])); // a TLS record instead of a header
         await t.waitClosed(3000);
@@ -184,7 +184,7 @@ describe('R1 PROXY protocol', { timeout: 120_000 }, () => {
   test('v2 (TCP over IPv6) before implicit TLS on submissions: AUTH, relay, Received with the real client', async () => {
     const ts = await start({ listeners: listeners({ submissions: PROXIED }), delivery: { hold: false } });
     try {
-      const c = await Client.connect(ts.ports.submissions);
+      const c = await SmtpClient.connect(ts.ports.submissions);
       try {
         c.write(v2('2001:db8:aa::9', '2001:db8::1', 61000, 465));
         await c.startTls();
@@ -206,7 +206,7 @@ describe('R1 PROXY protocol', { timeout: 120_000 }, () => {
   test('v2 TCP4 then STARTTLS on mx; v2 LOCAL (health check) is the proxy itself', async () => {
     const ts = await start({ listeners: listeners({ mx: PROXIED }) });
     try {
-      const c = await Client.connect(ts.ports.mx);
+      const c = await SmtpClient.connect(ts.ports.mx);
       try {
         c.write(v2('198.51.100.200', '192.0.2.25', 33333, 25));
         assert.equal((await c.reply()).code, 220);
@@ -217,7 +217,7 @@ describe('R1 PROXY protocol', { timeout: 120_000 }, () => {
       } finally {
         c.close();
       }
-      const local = await Client.connect(ts.ports.mx);
+      const local = await SmtpClient.connect(ts.ports.mx);
       try {
         local.write(Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a, 0x20, 0x00, 0, 0]));
         assert.equal((await local.reply()).code, 220);
@@ -237,7 +237,7 @@ describe('R1 PROXY protocol', { timeout: 120_000 }, () => {
   test('an untrusted source on a PROXY listener is served directly and cannot claim another address', async () => {
     const ts = await start({ listeners: listeners({ mx: { proxyProtocol: { trusted: ['192.0.2.1'] } } }) });
     try {
-      const c = await Client.connect(ts.ports.mx);
+      const c = await SmtpClient.connect(ts.ports.mx);
       try {
         assert.equal((await c.reply()).code, 220, 'no header expected from 127.0.0.1');
         assert.equal(codes(await c.cmd('PROXY TCP4 198.51.100.1 192.0.2.25 1 25')), '500 5.5.1');
@@ -262,8 +262,10 @@ describe('R1 PROXY protocol', { timeout: 120_000 }, () => {
       const file = join(ts.dataDir, 'warn.yaml');
       const base = { hostname: 'mx.example', dataDir: ts.dataDir, listeners: [{ name: 'mx', kind: 'mx', addresses: ['127.0.0.1'], port: 0, proxyProtocol: { trusted: ['127.0.0.1'] } }] };
       writeFileSync(file, stringify(base));
-      const check = (): Promise<{ code: number; out: string }> =>
-        new Promise((resolve) => execFile(process.execPath, [CLI, '-c', file, 'config', 'check'], { timeout: 20_000, encoding: 'utf8' }, (e, so, se) => resolve({ code: e ? Number(e.code) : 0, out: so + se })));
+      const check = async (): Promise<{ code: number; out: string }> => {
+        const r = await runCli(['config', 'check'], { config: file });
+        return { code: r.code, out: r.stdout + r.stderr };
+      };
       const ok = await check();
       assert.equal(ok.code, 0, ok.out);
       assert.match(ok.out, /^warning: listeners\.0\.proxyProtocol\.trusted\.0: 127\.0\.0\.1\/32 /m, 'default LAN contains 127.0.0.1');

@@ -10,8 +10,9 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { start, Client, codes, smtplib, swaks, swaksReplies, sleep, USERS, type TestServer } from '../protocol/support.js';
+import { start, smtplib, swaks, swaksReplies, sleep, USERS, type TestServer } from '../protocol/support.js';
 import { readQueueFile } from '../../src/spool/queue-file.js';
+import { SmtpClient, codes } from '../helpers/smtp-client.js';
 
 const ALICE = USERS.alice;
 const UNTRUSTED = { relay: { lanNetworks: ['192.0.2.0/24'] } };
@@ -71,7 +72,7 @@ const TRICKS: Array<[string, string, string, boolean?]> = [
 ];
 
 async function tryRcpt(ts: TestServer, arg: string, utf8: boolean): Promise<string> {
-  const c = await Client.connect(ts.ports.mx);
+  const c = await SmtpClient.connect(ts.ports.mx);
   try {
     assert.equal((await c.reply()).code, 220);
     assert.equal((await c.cmd('EHLO client.test')).code, 250);
@@ -139,7 +140,7 @@ describe('R1 relay battery from an untrusted client', { timeout: 120_000 }, () =
       const q = await readQueueFile(join(ts.dataDir, 'spool', 'queue', id), id);
       assert.deepEqual(q.envelope.rcpts.map((x) => x.address), ['someone@remote.test']);
       // Domain literals and address tricks do not become relay targets even for the LAN.
-      const c = await Client.connect(ts.ports.mx);
+      const c = await SmtpClient.connect(ts.ports.mx);
       try {
         await c.reply();
         await c.cmd('EHLO lan.client.test');

@@ -3,14 +3,15 @@
 
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, listeners, Client, codes, mailbox, splitDelivered, smtplib, swaks, swaksReplies, USERS } from '../protocol/support.js';
+import { start, listeners, mailbox, splitDelivered, smtplib, swaks, swaksReplies, USERS } from '../protocol/support.js';
+import { SmtpClient, codes } from '../helpers/smtp-client.js';
 
 const ALICE = USERS.alice;
 const BOB = USERS.bob;
 const UNTRUSTED = { relay: { lanNetworks: ['192.0.2.0/24'] } };
 
 async function mailFrom(port: number, from: string): Promise<string> {
-  const c = await Client.connect(port);
+  const c = await SmtpClient.connect(port);
   try {
     await c.reply();
     await c.cmd('EHLO client.test');
@@ -91,7 +92,7 @@ describe('R8 relay.domainLiterals', { timeout: 120_000 }, () => {
       const r = await smtplib({ port: ts.ports.mx, from: 'sender@client.test', to: ['alice@[127.0.0.1]', 'bob@[IPv6:::ffff:127.0.0.1]', 'alice@[198.51.100.25]'], msg: Buffer.from('Subject: literal\r\n\r\nhi\r\n') });
       assert.equal(r.error, undefined, JSON.stringify(r));
       assert.deepEqual(r.refused, {});
-      const c = await Client.connect(ts.ports.mx);
+      const c = await SmtpClient.connect(ts.ports.mx);
       try {
         await c.reply();
         await c.cmd('EHLO client.test');
