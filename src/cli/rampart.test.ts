@@ -105,10 +105,18 @@ test('user errors: one line on stderr, exit 2', async () => {
     [['user', 'add', 'z@other.test', '--password', 'a', '--password-stdin'], /^rampart: give --password or --password-stdin, not both\.\n$/, 'b\n'],
     [['user', 'add', 'z@other.test', '--password-stdin'], /^rampart: no password on standard input\.\n$/, ''],
     [['domain', 'frobnicate'], /unknown command/],
+    // Defect 2 (issue 9): a name the Maildir layout cannot store is refused, naming the problem.
+    [['user', 'add', 'a/b@other.test', '--password', 'p'], /^rampart: "a\/b@other\.test" cannot be a local mailbox or alias: the local part contains "\/", which a Maildir folder name cannot hold\.\n$/],
+    [['user', 'add', `${'é'.repeat(33)}@other.test`, '--password', 'p'], /longer than 64 octets/],
+    [['alias', 'add', 'fwd@other.test', 'a\\b@other.test'], /not a valid address/],
+    [['alias', 'add', 'fwd@other.test', 'a/b@other.test'], /cannot be a local mailbox or alias: the local part contains "\/"/],
   ];
   for (const [args, want, input] of cases) {
     const r = await run(args, { input });
     assert.equal(r.code, 2, args.join(' '));
     assert.match(r.stderr, want, args.join(' '));
   }
+  assert.deepEqual(lines(await ok(['user', 'list', 'other.test'])), ['cat@other.test'], 'nothing was added');
+  assert.match(await ok(['user', 'add', 'a+tag@other.test', '--password', 'p']), /^added user a\+tag@other\.test\nwarning: Dovecot's default auth_username_chars/);
+  await ok(['user', 'remove', 'a+tag@other.test']);
 });

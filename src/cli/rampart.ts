@@ -15,6 +15,7 @@ import { registerPostoffices } from './postoffice-commands.js';
 import { registerCatchalls } from './catchall-commands.js';
 import { registerQueue } from './queue-commands.js';
 import { generatePassword } from '../directory/password.js';
+import { dovecotDefaultAccepts } from '../core/mailbox-name.js';
 
 async function readStdinPassword(io: CliIo): Promise<string> {
   const chunks: Buffer[] = [];
@@ -124,6 +125,7 @@ function buildProgram(out: CliOutput): Command {
       await withDirectory(cmd, (dir) => dir.addMailbox(address, password));
       out.print(`added user ${address.toLowerCase()}`);
       if (given === undefined) out.print(`password: ${password}`);
+      if (!dovecotDefaultAccepts(address)) out.print("warning: Dovecot's default auth_username_chars (letters, digits, \".-_@\") refuses this name at login; widen it if Dovecot reads these mailboxes");
     });
   user
     .command('list [domain]')

@@ -7,6 +7,7 @@ import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import { DirSync } from '../spool/dir-sync.js';
+import { mailboxNameProblem } from '../core/mailbox-name.js';
 
 const COPY_CHUNK = 256 * 1024;
 let counter = 0;
@@ -40,13 +41,17 @@ export interface MaildirSource {
   body?: Buffer;
 }
 
-/** Maildir of a mailbox: <dataDir>/mail/<domain>/<local>/Maildir. */
+/**
+ * Maildir of a mailbox: <dataDir>/mail/<domain>/<local>/Maildir. A name that cannot
+ * be stored (core/mailbox-name.ts; e.g. a row written into the directory before it
+ * validated names) fails permanently: retrying could never deliver it.
+ */
 export function maildirPath(dataDir: string, mailbox: string): string {
   const at = mailbox.lastIndexOf('@');
   const local = mailbox.slice(0, at);
   const domain = mailbox.slice(at + 1);
-  // Directory-validated names never contain these, but a path must never escape.
-  if (/[/\\\0]|^\.\.?$/.test(local) || /[/\\\0]|^\.\.?$/.test(domain)) throw new Error(`unsafe mailbox name ${mailbox}`);
+  const problem = mailboxNameProblem(local) ?? (/[/\\\0]|^\.|^$/.test(domain) ? 'the domain cannot be a folder name' : undefined);
+  if (problem) throw Object.assign(new Error(`unsafe mailbox name ${mailbox}: ${problem}`), { permanent: true });
   return join(dataDir, 'mail', domain, local, 'Maildir');
 }
 

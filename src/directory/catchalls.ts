@@ -3,7 +3,7 @@
 // `relay.disableAllCatchalls` is config, so it is not read here: callers pass it.
 
 import type Database from 'better-sqlite3';
-import { DirectoryError, normalizeAddress, normalizeDomain } from './store.js';
+import { DirectoryError, normalizeAddress, normalizeDomain, requireMailboxName } from './store.js';
 
 export const CATCHALLS_SCHEMA = `
 CREATE TABLE IF NOT EXISTS catchalls (
@@ -42,6 +42,7 @@ export class Catchalls {
     const d = normalizeDomain(domain);
     const t = normalizeAddress(target);
     if (!this.st.hasDomain.get(d)) throw new DirectoryError(`Domain ${d} is not a local domain; add it first.`);
+    if (this.st.hasDomain.get(t.domain)) requireMailboxName(t);
     if (this.st.hasDomain.get(t.domain) && !this.st.hasMailbox.get(t.address) && !this.st.hasAlias.get(t.address)) {
       throw new DirectoryError(`Catchall target ${t.address} is in a local domain but is neither a mailbox nor an alias.`);
     }

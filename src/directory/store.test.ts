@@ -77,10 +77,21 @@ test('user errors are DirectoryError with a clear message', async () => {
     ['remove unknown alias', () => dir.removeAlias('x@example.com'), /x@example\.com does not exist/],
     ['password for unknown', () => dir.setPassword('x@example.com', 'pw'), /does not exist/],
     ['list unknown domain', () => dir.listMailboxes('nope.test'), /nope\.test does not exist/],
+    // Defect 2 (issue 9): names a Maildir folder cannot hold, wherever a local name is created.
+    ['mailbox with "/"', () => dir.addMailbox('a/b@example.com'), /"a\/b@example\.com" cannot be a local mailbox or alias: the local part contains "\/"/],
+    ['mailbox with a leading dot', () => dir.addMailbox('"..x"@example.com'), /not a valid address|starts with "\."/],
+    ['mailbox too long in UTF-8', () => dir.addMailbox(`${'é'.repeat(33)}@example.com`), /longer than 64 octets/],
+    ['alias with "/"', () => dir.addAlias('x/y@example.com', ['bob@example.com']), /contains "\/"/],
+    ['alias to a local "/" target', () => dir.addAlias('z@example.com', ['a/b@example.com']), /"a\/b@example\.com" cannot be a local mailbox/],
+    ['catchall to a local "/" target', () => dir.catchalls.set('example.com', 'a/b@example.com'), /contains "\/"/],
   ];
   for (const [name, fn, msg] of cases) {
     await assert.rejects(async () => fn(), (e: unknown) => e instanceof DirectoryError && msg.test(e.message), name);
   }
+  // A remote target keeps the wider RFC 5321 syntax: "/" is a valid atext character.
+  dir.addAlias('fwd@example.com', ['a/b@remote.org']);
+  assert.deepEqual(dir.lookupRecipient('fwd', 'example.com'), { kind: 'alias', address: 'fwd@example.com', targets: ['a/b@remote.org'] });
+  dir.removeAlias('fwd@example.com');
 });
 
 test('mailboxes and passwords', async () => {

@@ -9,6 +9,7 @@ import { hashPassword, verifyPassword as verifyHash } from './password.js';
 import { SenderLimits } from './sender-limits.js';
 import { Postoffices } from './postoffices.js';
 import { Catchalls } from './catchalls.js';
+import { mailboxNameProblem } from '../core/mailbox-name.js';
 
 /** A problem the user can fix (bad syntax, unknown or duplicate name). The message is one sentence. */
 export class DirectoryError extends Error {
@@ -74,6 +75,16 @@ export function normalizeAddress(address: string): { address: string; local: str
     throw new DirectoryError(`"${address}" is not a valid address: "${domain}" is not a valid domain name.`);
   }
   return { address: `${local}@${domain}`, local, domain };
+}
+
+/**
+ * Every name created in a local domain (mailbox, alias, local alias or catchall
+ * target) must be storable as a Maildir folder (core/mailbox-name.ts); remote
+ * targets keep the wider RFC 5321 syntax ("a/b@remote.example" is a valid address).
+ */
+export function requireMailboxName(a: { address: string; local: string }): void {
+  const problem = mailboxNameProblem(a.local);
+  if (problem) throw new DirectoryError(`"${a.address}" cannot be a local mailbox or alias: ${problem}.`);
 }
 
 /** Splits an address without validating (for lookups, where bad input simply matches nothing). */
@@ -167,6 +178,7 @@ export class Directory {
   async addMailbox(address: string, password?: string): Promise<void> {
     const a = normalizeAddress(address);
     this.requireDomain(a.domain, a.address);
+    requireMailboxName(a);
     this.requireFree(a.address);
     const hash = password === undefined ? null : await hashPassword(password);
     // Re-check after the await: another caller may have added it meanwhile.
@@ -214,8 +226,11 @@ export class Directory {
   addAlias(address: string, targets: string[]): void {
     const a = normalizeAddress(address);
     this.requireDomain(a.domain, a.address);
+    requireMailboxName(a);
     this.requireFree(a.address);
-    const list = [...new Set(targets.map((t) => normalizeAddress(t).address))];
+    const normalized = targets.map((t) => normalizeAddress(t));
+    for (const t of normalized) if (this.isLocalDomain(t.domain)) requireMailboxName(t);
+    const list = [...new Set(normalized.map((t) => t.address))];
     if (list.length === 0) throw new DirectoryError(`Alias ${a.address} needs at least one target.`);
     if (list.includes(a.address)) throw new DirectoryError(`Alias ${a.address} cannot point to itself.`);
     this.st.insertAlias.run(a.address, a.domain, JSON.stringify(list), Date.now());
