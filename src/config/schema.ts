@@ -128,6 +128,13 @@ export const ConfigSchema = z
       .object({
         redis: z.string().regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL').optional().describe('C1: share rate windows, deny list and LMS keys through this Redis. Default: the embedded store under dataDir/state.sqlite.'),
         prefix: z.string().default('rampart:').describe('C1: key prefix in Redis, so several clusters can share one Redis.'),
+        commandTimeoutMs: z
+          .number()
+          .int()
+          .min(50)
+          .max(60000)
+          .default(2000)
+          .describe('C1: time one Redis command may take before it fails (the check that asked answers 451 4.3.0 naming itself, and the store error is counted), so a hung Redis costs each check this long, not 30 s. Reload applies it to new commands.'),
       })
       .strict()
       .prefault({}),

@@ -16,10 +16,18 @@ interface Entry { v: string; e?: number }
 export class RedisStore implements SharedStore {
   private readonly redis: Redis;
 
-  constructor(url: string, private readonly prefix = 'rampart:', private readonly now: () => number = Date.now) {
+  constructor(url: string, private readonly prefix = 'rampart:', private readonly now: () => number = Date.now, commandTimeoutMs = 2000) {
     // Fail fast instead of queueing forever: a lost store must give 451, not a hang.
-    this.redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false, connectTimeout: 5000 });
+    // commandTimeout covers the case the others miss: a connected Redis that stops
+    // answering (hung, SIGSTOPped, swapping) would otherwise hold each call until the
+    // policy runner's 30 s limit.
+    this.redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false, connectTimeout: 5000, commandTimeout: commandTimeoutMs });
     this.redis.on('error', () => {}); // reported through the failing commands
+  }
+
+  /** state.commandTimeoutMs on reload: ioredis reads it for every new command. */
+  setCommandTimeout(ms: number): void {
+    this.redis.options.commandTimeout = ms;
   }
 
   /** Resolves once connected (start-up waits for it so a wrong URL is a clear error). */

@@ -6,6 +6,10 @@ import { freePort } from './process-server.js';
 
 export interface TestRedis {
   url: string;
+  /** SIGSTOP: the server keeps its connections open and stops answering (a hung Redis). */
+  pause(): void;
+  /** SIGCONT after pause(). */
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -31,8 +35,12 @@ export async function startRedis(): Promise<TestRedis> {
   }
   return {
     url: `redis://127.0.0.1:${port}`,
+    pause: () => void child.kill('SIGSTOP'),
+    resume: () => void child.kill('SIGCONT'),
     async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGCONT'); // a stopped process would not act on SIGTERM
       child.kill('SIGTERM');
       await exited;
     },
