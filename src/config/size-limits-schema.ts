@@ -7,6 +7,9 @@ import { z } from 'zod';
 
 const positiveInt = z.number().int().positive();
 
+/** S4: the parts a Large Message Safety key can be made of (policy/lms.ts). */
+export const LMS_KEY_PARTS = ['ip', 'helo', 'mail', 'rcpt'] as const;
+
 /**
  * An LMS exception: a sender address pattern, `*` = any run of characters, `?` = one
  * character, case-insensitive (Mailtraq "Exceptions", e.g. `*@partner.example`).
@@ -43,6 +46,12 @@ export const limitsSizeFields = {
       abortOver: positiveInt.optional().describe('S4 (Mailtraq "Abort messages over"): past this many octets the connection is broken at once. Default: 3 x the sender\'s size limit (listener or global maxMessageSize, or its directory value).'),
       keyTtlMs: z.number().int().min(1000).default(86400000).describe('S4: how long a broken-off message\'s key is remembered (and the same offer refused). Default 24 h.'),
       exceptions: z.array(senderPattern).default([]).describe('S4: sender address patterns never aborted (wildcards * and ?, case-insensitive), e.g. "*@partner.example".'),
+      keyParts: z
+        .array(z.enum(LMS_KEY_PARTS))
+        .default(['helo', 'mail', 'rcpt'])
+        .refine((p) => new Set(p).size === p.length, 'each part at most once')
+        .refine((p) => p.includes('mail') && p.includes('rcpt'), 'must include mail and rcpt (a key without them would refuse unrelated messages)')
+        .describe('S4: what identifies a broken-off message, from helo, mail, rcpt (the arguments the client gave) and ip (its address). Default: the Mailtraq key, helo + mail + rcpt, so a sender with a pool of outbound addresses is refused on every address once one was broken off; add ip to tie the key to one address.'),
     })
     .strict()
     .prefault({}),

@@ -60,13 +60,12 @@ test('S4 the null sender matches no exception, not even "*@*"', () => {
   assert.equal(isLmsException([], 'a@b.example'), false);
 });
 
-test('S4 key: same parts give the same key; any different part (IP, HELO, MAIL, a RCPT, RCPT order) another', () => {
+test('S4 key: same parts give the same key; any different part (HELO, MAIL, a RCPT, RCPT order) another', () => {
   const base = { ip: '192.0.2.1', helo: 'client.example', mail: 'FROM:<a@b.example> SIZE=10', rcpts: ['TO:<x@y.example>', 'TO:<z@y.example>'] };
   const k = lmsKey(base);
   assert.match(k, /^lms:[0-9a-f]{64}$/);
   assert.equal(lmsKey({ ...base, rcpts: [...base.rcpts] }), k);
   const variants = [
-    { ...base, ip: '192.0.2.2' },
     { ...base, helo: 'other.example' },
     { ...base, mail: 'FROM:<a@b.example>' },
     { ...base, rcpts: ['TO:<x@y.example>'] },
@@ -83,6 +82,29 @@ test('S4 key: same parts give the same key; any different part (IP, HELO, MAIL, 
   b.rcpt(base.rcpts[1]);
   assert.equal(b.key(), k, 'the builder gives the same key, and key() can be read more than once');
   assert.notEqual(first, k);
+});
+
+test('S4 key parts: the default (Mailtraq: HELO, MAIL, RCPT) ignores the client IP; with ip it counts; part lists never collide', () => {
+  const base = { ip: '192.0.2.1', helo: 'client.example', mail: 'FROM:<a@b.example>', rcpts: ['TO:<x@y.example>'] };
+  const other = { ...base, ip: '192.0.2.2' };
+  assert.equal(lmsKey(other), lmsKey(base), 'a pool of sending addresses shares one key');
+  assert.equal(lmsKey(base, ['helo', 'mail', 'rcpt']), lmsKey(base));
+  assert.notEqual(lmsKey(other, ['ip', 'helo', 'mail', 'rcpt']), lmsKey(base, ['ip', 'helo', 'mail', 'rcpt']));
+  assert.equal(lmsKey({ ...base, helo: 'another.example' }, ['mail', 'rcpt']), lmsKey(base, ['mail', 'rcpt']), 'without helo the HELO does not count');
+  assert.notEqual(lmsKey(base, ['mail', 'rcpt']), lmsKey(base), 'different part lists give different keys');
+  const b = new LmsKeyBuilder(base.ip, base.helo, base.mail, ['ip', 'mail', 'rcpt']);
+  b.rcpt(base.rcpts[0]);
+  assert.equal(b.key(), lmsKey(base, ['ip', 'mail', 'rcpt']));
+});
+
+test('S4 keyParts config: default, and refusals naming the key', () => {
+  const base = { listeners: [{ name: 'mx', kind: 'mx', addresses: ['127.0.0.1'], port: 0 }] };
+  const lms = (keyParts: unknown) => ({ ...base, limits: { largeMessageSafety: { keyParts } } });
+  assert.deepEqual(validateConfig(base, 't', '/tmp').limits.largeMessageSafety.keyParts, ['helo', 'mail', 'rcpt']);
+  assert.deepEqual(validateConfig(lms(['ip', 'helo', 'mail', 'rcpt']), 't', '/tmp').limits.largeMessageSafety.keyParts, ['ip', 'helo', 'mail', 'rcpt']);
+  assert.throws(() => validateConfig(lms(['helo', 'mail']), 't', '/tmp'), /limits\.largeMessageSafety\.keyParts: must include mail and rcpt/);
+  assert.throws(() => validateConfig(lms(['mail', 'rcpt', 'mail']), 't', '/tmp'), /limits\.largeMessageSafety\.keyParts: each part at most once/);
+  assert.throws(() => validateConfig(lms(['mail', 'rcpt', 'port']), 't', '/tmp'), /limits\.largeMessageSafety\.keyParts\.2: /);
 });
 
 test('S4 remembered keys expire after their TTL (fake clock)', async () => {

@@ -1,12 +1,19 @@
 // S4 Large Message Safety (Mailtraq): settings per listener, sender exceptions with
-// wildcards, and the key that identifies a broken-off message: a hash of the client
-// IP and the arguments it gave to HELO/EHLO, MAIL and every RCPT (in order). Keys
-// live in the SharedStore (embedded or Redis), so every node behind one MX name
-// refuses the re-offer.
+// wildcards, and the key that identifies a broken-off message: a hash of the
+// arguments the client gave to HELO/EHLO, MAIL and every RCPT (in order), as in
+// Mailtraq, plus its IP address when limits.largeMessageSafety.keyParts says so.
+// Keys live in the SharedStore (embedded or Redis), so every node behind one MX
+// name refuses the re-offer.
 
 import { createHash, type Hash } from 'node:crypto';
 import type { Listener, Snapshot } from '../config/load.js';
 import type { SharedStore } from '../state/store.js';
+import type { LMS_KEY_PARTS } from '../config/size-limits-schema.js';
+
+export type LmsKeyPart = (typeof LMS_KEY_PARTS)[number];
+
+/** The Mailtraq key: HELO, MAIL and RCPT arguments (the default of keyParts). */
+export const DEFAULT_LMS_KEY_PARTS: readonly LmsKeyPart[] = ['helo', 'mail', 'rcpt'];
 
 export interface LmsSettings {
   enabled: boolean;
@@ -56,7 +63,7 @@ export function isLmsException(exceptions: readonly string[], sender: string): b
   return exceptions.some((p) => patternToRegExp(p).test(sender));
 }
 
-/** What the key is made of: the client's IP and its HELO, MAIL and RCPT arguments as given. */
+/** What a key can be made of: the client's IP and its HELO, MAIL and RCPT arguments as given. */
 export interface LmsKeyParts {
   ip: string;
   helo: string;
@@ -65,16 +72,22 @@ export interface LmsKeyParts {
 }
 
 /**
- * Builds the key while the transaction goes on: started at MAIL (IP, HELO, MAIL argument),
- * fed every RCPT argument, read at DATA. Memory stays constant however many RCPT
- * commands a client sends (a running SHA-256, each part length-prefixed).
+ * Builds the key while the transaction goes on: started at MAIL (the chosen parts of
+ * IP, HELO, MAIL argument), fed every RCPT argument, read at DATA. Memory stays
+ * constant however many RCPT commands a client sends (a running SHA-256, each part
+ * named and length-prefixed, so keys of different part lists never collide).
  */
 export class LmsKeyBuilder {
   private readonly h: Hash;
+  private readonly withRcpts: boolean;
 
-  constructor(ip: string, helo: string, mail: string) {
+  constructor(ip: string, helo: string, mail: string, parts: readonly LmsKeyPart[] = DEFAULT_LMS_KEY_PARTS) {
     this.h = createHash('sha256');
-    this.part('rampart-lms-1').part(ip).part(helo).part(mail);
+    this.withRcpts = parts.includes('rcpt');
+    this.part('rampart-lms-2').part(parts.join(','));
+    if (parts.includes('ip')) this.part(ip);
+    if (parts.includes('helo')) this.part(helo);
+    if (parts.includes('mail')) this.part(mail);
   }
 
   private part(s: string): this {
@@ -84,7 +97,7 @@ export class LmsKeyBuilder {
 
   /** Adds one RCPT argument, in the order given. */
   rcpt(arg: string): void {
-    this.part(arg);
+    if (this.withRcpts) this.part(arg);
   }
 
   /** Store key for the arguments so far: "lms:" + SHA-256 hex. */
@@ -94,8 +107,8 @@ export class LmsKeyBuilder {
 }
 
 /** Store key for a message from its parts (same value as LmsKeyBuilder). */
-export function lmsKey(p: LmsKeyParts): string {
-  const b = new LmsKeyBuilder(p.ip, p.helo, p.mail);
+export function lmsKey(p: LmsKeyParts, parts: readonly LmsKeyPart[] = DEFAULT_LMS_KEY_PARTS): string {
+  const b = new LmsKeyBuilder(p.ip, p.helo, p.mail, parts);
   for (const r of p.rcpts) b.rcpt(r);
   return b.key();
 }

@@ -328,7 +328,7 @@ export class SmtpSession {
     if ('error' in params) return this.reply(params.code, params.enhanced, params.error);
     // SIZE= over the limit (S1/S2/S3): the mail.maxMessageSize check (policy/mail/max-message-size.ts).
     this.envelope = { mailFrom: path.address, mailParams: params, rcpts: [] };
-    this.envelope.lms = new LmsKeyBuilder(this.info.remoteAddress, this.info.helo, arg); // S4 key (policy/lms.ts)
+    this.envelope.lms = new LmsKeyBuilder(this.info.remoteAddress, this.info.helo, arg, this.config.limits.largeMessageSafety.keyParts); // S4 key (policy/lms.ts)
     const d = await this.policy('mail');
     if (d && d.action !== 'accept') {
       this.envelope = undefined;

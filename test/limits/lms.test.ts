@@ -21,8 +21,8 @@ const lmsLimits = (extra: Record<string, unknown> = {}) => ({
 });
 
 /** EHLO, MAIL, RCPT(s), DATA -> 354. */
-async function openData(port: number, o: { helo?: string; from?: string; rcpts?: string[] } = {}): Promise<SmtpClient> {
-  const { c } = await ehloClient(port, o.helo ?? 'client.test');
+async function openData(port: number, o: { helo?: string; from?: string; rcpts?: string[]; localAddress?: string } = {}): Promise<SmtpClient> {
+  const { c } = await ehloClient(port, o.helo ?? 'client.test', { localAddress: o.localAddress });
   const rcpts = o.rcpts ?? [ALICE];
   c.write(`MAIL FROM:<${o.from ?? 'sender@client.test'}>\r\n` + rcpts.map((r) => `RCPT TO:<${r}>\r\n`).join(''));
   const got = await c.replies(1 + rcpts.length);
@@ -163,6 +163,27 @@ lmsSuite('S4 Large Message Safety (embedded store)', false);
 lmsSuite('S4 Large Message Safety (Redis store)', true);
 
 describe('S4 across nodes and switches', { timeout: 90_000 }, () => {
+  test('S4 keyParts: by default (the Mailtraq key, HELO + MAIL + RCPT) a second client address offering the same message is refused; with ip in the key it is not', async () => {
+    const seed = await start(lmsLimits());
+    try {
+      await trip(seed.ports.mx, { localAddress: '127.0.0.1' });
+      await assertRefusedAtData(seed.ports.mx, { localAddress: '127.0.0.2' });
+      const d = decisions(seed, 'data.largeMessageSafety');
+      assert.deepEqual(d.map((l) => [l.client, l.code]), [['127.0.0.1', 421], ['127.0.0.2', 554]]);
+      await assertAccepted(seed.ports.mx, { localAddress: '127.0.0.2', helo: 'other.client.test' }); // another HELO is another key
+    } finally {
+      await seed.stop();
+    }
+    const withIp = await start(lmsLimits({ keyParts: ['ip', 'helo', 'mail', 'rcpt'] }));
+    try {
+      await trip(withIp.ports.mx, { localAddress: '127.0.0.1' });
+      await assertAccepted(withIp.ports.mx, { localAddress: '127.0.0.2' });
+      await assertRefusedAtData(withIp.ports.mx, { localAddress: '127.0.0.1' });
+    } finally {
+      await withIp.stop();
+    }
+  });
+
   test('C1/S4 two nodes sharing one Redis: tripped on one, refused on the other', async () => {
     const r = await startRedis();
     const prefix = `lms-pair-${Date.now()}:`;
