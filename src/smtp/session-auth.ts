@@ -43,6 +43,8 @@ export function upgradeToTls(raw: import('node:net').Socket, context: SecureCont
       clearTimeout(timer);
       tls.off('secure', onSecure);
       tls.off('error', onError);
+      tls.off('close', onError);
+      tls.off('end', onError);
       if (!v) tls.destroy();
       resolve(v);
     };
@@ -50,6 +52,10 @@ export function upgradeToTls(raw: import('node:net').Socket, context: SecureCont
     const onError = () => done(undefined);
     tls.once('secure', onSecure);
     tls.once('error', onError);
+    // A client gone mid-handshake (EOF: with allowHalfOpen no error follows) must not
+    // hold its connection and its per-IP slot until the handshake timeout.
+    tls.once('close', onError);
+    tls.once('end', onError);
   });
 }
 

@@ -208,4 +208,24 @@ describe('TLS and AUTH', { timeout: 60_000 }, () => {
       await ts.stop();
     }
   });
+
+  test('P1/P4 a client that leaves during the TLS handshake frees its connection at once, not after tlsHandshakeMs', async () => {
+    const ts = await start({ limits: { maxConnectionsPerIp: 1 } });
+    try {
+      const gone = await SmtpClient.connect(ts.ports.submissions, { tls: true });
+      gone.close(); // before the server has seen the end of the handshake
+      const t0 = Date.now();
+      for (;;) {
+        // Refused (slot still held) shows as a failed handshake or a closed connection.
+        const next = await SmtpClient.connect(ts.ports.submissions, { tls: true }).catch(() => undefined);
+        const r = await next?.reply().catch(() => undefined);
+        next?.close();
+        if (r?.code === 220) break;
+        assert.ok(Date.now() - t0 < 3000, 'the slot of the gone client was not freed (tlsHandshakeMs is 30 s)');
+        await new Promise((res) => setTimeout(res, 50));
+      }
+    } finally {
+      await ts.stop();
+    }
+  });
 });
