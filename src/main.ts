@@ -1,5 +1,6 @@
 // Wires config -> directory, spool, scheduler, policy, listeners; handles
-// SIGHUP (reload: new snapshot for new sessions, no connection dropped) and
+// SIGHUP (reload: new snapshot for new sessions, certificates, DNS and log level
+// too, no connection dropped) and
 // SIGTERM (drain: stop listening, let transactions finish, then close).
 
 import { mkdirSync } from 'node:fs';
@@ -25,6 +26,8 @@ import { postmasterDomain } from './policy/rcpt/recipient-domain.js';
 import { AccessList } from './state/access-list.js';
 import { startAutoDeny } from './policy/auto-deny.js';
 import { networkWarnings } from './policy/networks.js';
+import { keepRestartOnly, restartOnlyChanges } from './config/restart-only.js';
+import { RedisStore } from './state/redis-store.js';
 
 export interface StartOptions {
   configPath?: string;
@@ -116,22 +119,39 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
   log.info({ event: 'start', source: config.source, listeners: ports, queued: queued.length }, 'rampart started');
   for (const warning of networkWarnings(config)) log.warn({ event: 'config', warning }, 'configuration warning');
 
+  // SIGHUP: a new snapshot for new sessions. TLS certificates are read again (a renewal
+  // needs no restart), DNS settings, store timeout and log level apply at once; what
+  // cannot change live is named in the log and keeps its running value.
   const reload = (): Snapshot => {
     if (!opts.configPath) throw new ConfigError('embedded default', ['reload needs a configuration file (--config)']);
-    const next = loadConfigFile(opts.configPath);
-    const moved = next.listeners.filter((l) => {
+    const loaded = loadConfigFile(opts.configPath);
+    const moved = loaded.listeners.filter((l) => {
       const old = config.listeners.find((o) => o.name === l.name);
       return !old || old.port !== l.port || old.addresses.join() !== l.addresses.join() || old.kind !== l.kind;
     });
-    if (moved.length || next.listeners.length !== config.listeners.length) {
+    if (moved.length || loaded.listeners.length !== config.listeners.length) {
       log.warn({ event: 'reload', listeners: moved.map((l) => l.name) }, 'listener addresses or ports changed: restart to apply them');
     }
+    for (const key of restartOnlyChanges(config, loaded)) log.warn({ event: 'reload', key }, `${key} changed: restart to apply`);
+    const next = keepRestartOnly(config, loaded);
+    try {
+      tls.reload(next);
+    } catch (e) {
+      log.error({ event: 'reload', key: 'tls', err: (e as Error).message }, 'tls: cannot load the certificate; keeping the running one');
+    }
+    try {
+      dns.configure(next.dns);
+    } catch (e) {
+      log.error({ event: 'reload', key: 'dns', err: (e as Error).message }, 'dns: cannot apply the resolver settings; keeping the running ones');
+    }
+    if (store.inner instanceof RedisStore) store.inner.setCommandTimeout(next.state.commandTimeoutMs);
     config = next;
     limits.update(config.limits.maxConnections, config.limits.maxConnectionsPerIp);
     scheduler.setConfig(config);
     access.startRefresh(config.access.refreshMs);
     for (const warning of networkWarnings(config)) log.warn({ event: 'config', warning }, 'configuration warning');
-    log.info({ event: 'reload', source: config.source }, 'configuration reloaded');
+    log.info({ event: 'reload', source: config.source, logLevel: config.log.level, certificate: tls.certPath }, 'configuration reloaded');
+    log.level = config.log.level; // after the line above, so a quieter level still shows the reload
     return config;
   };
 

@@ -38,11 +38,21 @@ export function reverseName(ip: string): string {
 
 /** Node's c-ares resolver with our classification of answers. */
 export class NodeDnsResolver implements DnsResolver {
-  private readonly r: dnsp.Resolver;
+  private r: dnsp.Resolver;
 
   constructor(opts: ResolverOptions) {
-    this.r = new dnsp.Resolver({ timeout: opts.timeoutMs, tries: opts.tries });
-    if (opts.servers.length) this.r.setServers(opts.servers);
+    this.r = NodeDnsResolver.make(opts);
+  }
+
+  private static make(opts: ResolverOptions): dnsp.Resolver {
+    const r = new dnsp.Resolver({ timeout: opts.timeoutMs, tries: opts.tries });
+    if (opts.servers.length) r.setServers(opts.servers);
+    return r;
+  }
+
+  /** New settings (reload): later queries use them; queries already sent finish on the old resolver. */
+  configure(opts: ResolverOptions): void {
+    this.r = NodeDnsResolver.make(opts);
   }
 
   private async run<T>(fn: () => Promise<T[]>): Promise<Lookup<T>> {
