@@ -7,7 +7,7 @@
 // processing is on) a chunk is checked with one lastIndexOf per 1000 octets and passed
 // on as one zero-copy slice.
 
-import { MAX_LINE, truncateAt, wrapAt, type LongLinesMode, type WrapContext } from './long-lines.js';
+import { MAX_LINE, truncateAt, wrapAt, type WrapContext } from './long-lines.js';
 
 const LF = 0x0a;
 const CR = 0x0d;

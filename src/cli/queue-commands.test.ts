@@ -38,7 +38,7 @@ before(async () => {
   for (const [key, from, rcpts, ip, at, authUser] of msgs) {
     const env: SpoolEnvelope = { mailFrom: from, rcpts: rcpts.map((address) => ({ address })), params: { smtputf8: false }, client: { ip, helo: 'h.example', listener: 'mx', authUser }, sessionId: key, receivedAt: at };
     const sink = await spool.begin(env);
-    sink.write(Buffer.from(`Subject: ${key}\r\nX-Key: ${key}\r\n\r\nbody\r\n`));
+    await sink.write(Buffer.from(`Subject: ${key}\r\nX-Key: ${key}\r\n\r\nbody\r\n`));
     await sink.commit();
     ids[key] = sink.id;
   }

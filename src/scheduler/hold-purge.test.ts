@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { Scheduler, type Clock } from './scheduler.js';
+import { Scheduler } from './scheduler.js';
 import { Spool } from '../spool/spool.js';
 import { Directory } from '../directory/store.js';
 import { createLogger } from '../log/logger.js';
@@ -33,7 +33,7 @@ async function setup(over: Record<string, unknown> = {}, preHold = false) {
   const queue = async (rcpts: string[], from = 's@remote.test') => {
     const env: SpoolEnvelope = { mailFrom: from, rcpts: rcpts.map((address) => ({ address })), params: { smtputf8: false }, client: { ip: '127.0.0.1', listener: 'mx' }, sessionId: 's', receivedAt: clock.t };
     const sink = await spool.begin(env);
-    sink.write(Buffer.from(`Subject: from ${from}\r\n\r\nhello\r\n`, 'latin1'));
+    await sink.write(Buffer.from(`Subject: from ${from}\r\n\r\nhello\r\n`, 'latin1'));
     await sink.commit();
     return sink.id;
   };

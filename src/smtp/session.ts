@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import { formatReply } from '../core/reply.js';
 import type { Decision } from '../core/decision.js';
-import { parsePath, isDomain, parseAddressLiteral, formatAddress } from '../core/address.js';
+import { parsePath, isDomain, parseAddressLiteral } from '../core/address.js';
 import type { Envelope, SessionInfo } from '../core/envelope.js';
 import type { Listener, Snapshot } from '../config/load.js';
 import type { PolicyRunner } from '../policy/runner.js';

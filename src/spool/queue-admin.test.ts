@@ -24,7 +24,7 @@ async function spoolWith(messages: Array<{ from: string; rcpts: string[]; ip?: s
       receivedAt: m.at ?? 1_700_000_000_000 + i,
     };
     const sink = await spool.begin(env);
-    sink.write(Buffer.from(`Subject: m${i}\r\nFrom: <${m.from}>\r\n\r\nbody ${i}\r\n`));
+    await sink.write(Buffer.from(`Subject: m${i}\r\nFrom: <${m.from}>\r\n\r\nbody ${i}\r\n`));
     await sink.commit();
     ids.push(sink.id);
   }

@@ -30,8 +30,8 @@ test('P5 commit writes envelope + message into queue/ and announces the id', asy
     spool.onQueued = (id) => seen.push(id);
     const sink = await spool.begin(ENV);
     assert.match(sink.id, QUEUE_ID);
-    sink.write(Buffer.from('Subject: x\r\n\r\n'));
-    sink.write(Buffer.from('body\r\n'));
+    await sink.write(Buffer.from('Subject: x\r\n\r\n'));
+    await sink.write(Buffer.from('body\r\n'));
     await sink.commit();
     assert.deepEqual(seen, [sink.id]);
     assert.deepEqual(readdirSync(join(root, 'incoming')), []);
@@ -89,7 +89,7 @@ test('P5 many concurrent commits all land (directory fsyncs are grouped)', async
     const ids = await Promise.all(
       Array.from({ length: 50 }, async (_, i) => {
         const sink = await spool.begin(ENV);
-        sink.write(Buffer.from(`message ${i}\r\n`));
+        await sink.write(Buffer.from(`message ${i}\r\n`));
         await sink.commit();
         return sink.id;
       }),
@@ -107,7 +107,7 @@ test('P5 open() lists queued ids and empties incoming/', async () => {
   try {
     await spool.open();
     const sink = await spool.begin(ENV);
-    sink.write(Buffer.from('x\r\n'));
+    await sink.write(Buffer.from('x\r\n'));
     await sink.commit();
     const half = await spool.begin(ENV);
     await half.write(Buffer.alloc(100 * 1024));
@@ -140,7 +140,7 @@ test('P5 files are recycled: a longer freed file is overwritten and cut to the n
     await spool.remove(big.id, 200 * 1024);
     assert.equal(readdirSync(join(root, 'free')).length, 1);
     const small = await spool.begin(ENV);
-    small.write(Buffer.from('tiny\r\n'));
+    await small.write(Buffer.from('tiny\r\n'));
     await small.commit();
     assert.equal(readdirSync(join(root, 'free')).length, 0, 'the freed file was reused');
     const q = await readQueueFile(spool.queuePath(small.id), small.id);
@@ -159,8 +159,8 @@ test('P5 commit hands small messages over in memory, large ones by file only', a
     const seen: Array<{ id: string; body?: Buffer }> = [];
     spool.onQueued = (id, c) => seen.push({ id, body: c?.body });
     const small = await spool.begin(ENV);
-    small.write(Buffer.from('a\r\n'));
-    small.write(Buffer.from('b\r\n'));
+    await small.write(Buffer.from('a\r\n'));
+    await small.write(Buffer.from('b\r\n'));
     await small.commit();
     const large = await spool.begin(ENV);
     await large.write(Buffer.alloc(70 * 1024, 67));

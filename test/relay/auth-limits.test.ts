@@ -3,7 +3,7 @@
 
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, listeners, smtplib, swaks, swaksReplies, sleep, USERS, type TestServer } from '../protocol/support.js';
+import { start, listeners, swaks, swaksReplies, sleep, USERS, type TestServer } from '../protocol/support.js';
 import { SmtpClient, codes } from '../helpers/smtp-client.js';
 
 const ALICE = USERS.alice;
