@@ -10,12 +10,12 @@ const base = (over: Record<string, unknown> = {}, listener: Record<string, unkno
   ...over,
 });
 
-test('defaults: blockSize 1024, no blockLimit/lineLimit, LMS on (24 h keys, no exceptions)', () => {
+test('defaults: blockSize 1024, no blockLimit/lineLimit, LMS on (24 h keys, no exceptions, the Mailtraq key parts)', () => {
   const c = validateConfig(base(), 'test', '/tmp');
   assert.equal(c.limits.blockSize, 1024);
   assert.equal(c.limits.blockLimit, undefined);
   assert.equal(c.limits.lineLimit, undefined);
-  assert.deepEqual(c.limits.largeMessageSafety, { enabled: true, keyTtlMs: 86400000, exceptions: [] });
+  assert.deepEqual(c.limits.largeMessageSafety, { enabled: true, keyTtlMs: 86400000, exceptions: [], keyParts: ['helo', 'mail', 'rcpt'] });
   assert.equal(c.listeners[0].maxMessageSize, undefined);
   assert.equal(c.listeners[0].sourceBlockLimit, undefined);
 });
