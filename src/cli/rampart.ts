@@ -7,14 +7,17 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, loadConfig, type Snapshot } from '../config/load.js';
 import { DirectoryError } from '../directory/store.js';
-import { UsageError, snapshotOf, withDirectory, print, printJson, type GlobalOpts } from './common.js';
+import { UsageError, snapshotOf, withOps, run, runAll, print, printJson, type GlobalOpts } from './common.js';
+import { addDomain, listDomains, removeDomain } from '../ops/domains.js';
+import { addMailbox, listMailboxes, removeMailbox, setMailboxPassword } from '../ops/mailboxes.js';
+import { addAlias, listAliases, removeAlias } from '../ops/aliases.js';
+import { registerAdmin } from './admin-commands.js';
 import { registerLimits } from './limits-commands.js';
 import { registerAccess } from './deny-commands.js';
 import { networkWarnings } from '../policy/networks.js';
 import { registerPostoffices } from './postoffice-commands.js';
 import { registerCatchalls } from './catchall-commands.js';
 import { registerQueue } from './queue-commands.js';
-import { generatePassword } from '../directory/password.js';
 
 async function readStdinPassword(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -80,11 +83,9 @@ function buildProgram(): Command {
     .description('add a local domain')
     .option('--postoffice <po>', 'put the domain into this postoffice (R5)')
     .action((name: string, opts: { postoffice?: string }, cmd: Command) =>
-      withDirectory(cmd, (dir) => {
-        if (opts.postoffice !== undefined && !dir.postoffices.exists(opts.postoffice)) throw new UsageError(`postoffice ${opts.postoffice.toLowerCase()} does not exist; add it first.`);
-        dir.addDomain(name);
-        if (opts.postoffice !== undefined) dir.postoffices.assign(opts.postoffice, name);
-        print(`added domain ${name.toLowerCase()}${opts.postoffice !== undefined ? ` in postoffice ${opts.postoffice.toLowerCase()}` : ''}`);
+      withOps(cmd, async (ctx) => {
+        const d = await run(ctx, addDomain, { name, postoffice: opts.postoffice });
+        print(`added domain ${d.name}${d.postoffice !== null ? ` in postoffice ${d.postoffice}` : ''}`);
       }),
     );
   domain
@@ -92,8 +93,8 @@ function buildProgram(): Command {
     .description('list local domains')
     .option('--json', 'machine-readable output')
     .action((opts: { json?: boolean }, cmd: Command) =>
-      withDirectory(cmd, (dir) => {
-        const names = dir.listDomains();
+      withOps(cmd, async (ctx) => {
+        const names = (await runAll(ctx, listDomains, {})).map((d) => d.name);
         if (opts.json) printJson(names);
         else names.forEach(print);
       }),
@@ -102,9 +103,8 @@ function buildProgram(): Command {
     .command('remove <name>')
     .description('remove a domain with its mailboxes and aliases')
     .action((name: string, _opts, cmd: Command) =>
-      withDirectory(cmd, (dir) => {
-        dir.removeDomain(name);
-        print(`removed domain ${name.toLowerCase()}`);
+      withOps(cmd, async (ctx) => {
+        print(`removed domain ${(await run(ctx, removeDomain, { name })).name}`);
       }),
     );
 
@@ -115,19 +115,18 @@ function buildProgram(): Command {
     .option('--password <pw>', 'password (visible in the process list; prefer --password-stdin)')
     .option('--password-stdin', 'read the password from the first line of standard input')
     .action(async (address: string, opts: { password?: string; passwordStdin?: boolean }, cmd: Command) => {
-      const given = await passwordOption(opts);
-      const password = given ?? generatePassword();
-      await withDirectory(cmd, (dir) => dir.addMailbox(address, password));
-      print(`added user ${address.toLowerCase()}`);
-      if (given === undefined) print(`password: ${password}`);
+      const password = await passwordOption(opts);
+      const r = await withOps(cmd, (ctx) => run(ctx, addMailbox, { address, password }));
+      print(`added user ${r.address}`);
+      if (r.password !== undefined) print(`password: ${r.password}`);
     });
   user
     .command('list [domain]')
     .description('list mailboxes, optionally of one domain')
     .option('--json', 'machine-readable output')
     .action((domainName: string | undefined, opts: { json?: boolean }, cmd: Command) =>
-      withDirectory(cmd, (dir) => {
-        const list = dir.listMailboxes(domainName);
+      withOps(cmd, async (ctx) => {
+        const list = await runAll(ctx, listMailboxes, { domain: domainName });
         if (opts.json) printJson(list);
         else list.forEach((m) => print(m.hasPassword ? m.address : `${m.address} (no password)`));
       }),
@@ -136,9 +135,8 @@ function buildProgram(): Command {
     .command('remove <address>')
     .description('remove a mailbox')
     .action((address: string, _opts, cmd: Command) =>
-      withDirectory(cmd, (dir) => {
-        dir.removeMailbox(address);
-        print(`removed user ${address.toLowerCase()}`);
+      withOps(cmd, async (ctx) => {
+        print(`removed user ${(await run(ctx, removeMailbox, { address })).address}`);
       }),
     );
   user
@@ -147,11 +145,10 @@ function buildProgram(): Command {
     .option('--password <pw>', 'new password (visible in the process list; prefer --password-stdin)')
     .option('--password-stdin', 'read the new password from the first line of standard input')
     .action(async (address: string, opts: { password?: string; passwordStdin?: boolean }, cmd: Command) => {
-      const given = await passwordOption(opts);
-      const password = given ?? generatePassword();
-      await withDirectory(cmd, (dir) => dir.setPassword(address, password));
-      print(`password changed for ${address.toLowerCase()}`);
-      if (given === undefined) print(`password: ${password}`);
+      const password = await passwordOption(opts);
+      const r = await withOps(cmd, (ctx) => run(ctx, setMailboxPassword, { address, password }));
+      print(`password changed for ${r.address}`);
+      if (r.password !== undefined) print(`password: ${r.password}`);
     });
 
   const alias = program.command('alias').description('manage aliases');
@@ -159,9 +156,8 @@ function buildProgram(): Command {
     .command('add <address> <targets...>')
     .description('add an alias delivering to one or more addresses (local or remote)')
     .action((address: string, targets: string[], _opts, cmd: Command) =>
-      withDirectory(cmd, (dir) => {
-        dir.addAlias(address, targets);
-        print(`added alias ${address.toLowerCase()}`);
+      withOps(cmd, async (ctx) => {
+        print(`added alias ${(await run(ctx, addAlias, { address, targets })).address}`);
       }),
     );
   alias
@@ -169,8 +165,8 @@ function buildProgram(): Command {
     .description('list aliases')
     .option('--json', 'machine-readable output')
     .action((opts: { json?: boolean }, cmd: Command) =>
-      withDirectory(cmd, (dir) => {
-        const list = dir.listAliases();
+      withOps(cmd, async (ctx) => {
+        const list = await runAll(ctx, listAliases, {});
         if (opts.json) printJson(list);
         else list.forEach((a) => print(`${a.address} -> ${a.targets.join(', ')}`));
       }),
@@ -179,9 +175,8 @@ function buildProgram(): Command {
     .command('remove <address>')
     .description('remove an alias')
     .action((address: string, _opts, cmd: Command) =>
-      withDirectory(cmd, (dir) => {
-        dir.removeAlias(address);
-        print(`removed alias ${address.toLowerCase()}`);
+      withOps(cmd, async (ctx) => {
+        print(`removed alias ${(await run(ctx, removeAlias, { address })).address}`);
       }),
     );
 
@@ -190,6 +185,7 @@ function buildProgram(): Command {
   registerPostoffices(program);
   registerCatchalls(program);
   registerQueue(program);
+  registerAdmin(program);
   return program;
 }
 
