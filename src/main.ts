@@ -25,6 +25,11 @@ import { postmasterDomain } from './policy/rcpt/recipient-domain.js';
 import { AccessList } from './state/access-list.js';
 import { startAutoDeny } from './policy/auto-deny.js';
 import { networkWarnings } from './policy/networks.js';
+import { DecisionEvents } from './policy/decision-events.js';
+import { Metrics } from './metrics/metrics.js';
+import { instrumentDns, instrumentStore } from './metrics/instrument.js';
+import { observe } from './metrics/observe.js';
+import { startAdmin, type AdminServer } from './admin/server.js';
 
 export interface StartOptions {
   configPath?: string;
@@ -48,6 +53,11 @@ export interface RunningServer {
   access: AccessList;
   spool: Spool;
   scheduler: Scheduler;
+  /** Every policy decision, published by finalize(); metrics and the admin API subscribe. */
+  decisions: DecisionEvents;
+  metrics: Metrics;
+  /** Bound port of the admin listener (admin.port 0 resolved); absent without one. */
+  adminPort?: number;
   log: Logger;
   demo?: { address: string; password: string };
   reload(): Snapshot;
@@ -61,8 +71,10 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
   const directory = Directory.open(config.directoryPath);
   const demo = config.directory.demo ? await ensureDemo(directory, config.directory.demo) : undefined;
   const tls = await loadTls(config);
-  const store = await openStore(config);
-  const dns = new NodeDnsResolver(config.dns);
+  const metrics = new Metrics();
+  const store = instrumentStore(await openStore(config), metrics);
+  const dns = instrumentDns(new NodeDnsResolver(config.dns), metrics);
+  const decisions = new DecisionEvents();
   const spool = new Spool(join(config.dataDir, 'spool'));
   const queued = await spool.open();
   const scheduler = new Scheduler(config, spool, directory, log, opts.clock ?? realClock);
@@ -78,11 +90,13 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
   await access.load().catch((e: Error) => access.onError(e));
   access.startRefresh(config.access.refreshMs);
   startAutoDeny({ abuse, access, store, config: () => config, log });
+  observe(metrics, { decisions, abuse, access, spool });
   const policyDeps = { directory, store, dns, abuse, log, now: () => Date.now(), access };
   const auth = { verify: (user: string, pw: string) => directory.verifyPassword(user, pw) };
 
   const host = {
     limits,
+    observer: metrics,
     sessions,
     sessionDeps(listener: Listener): SessionDeps {
       // Each new session takes the snapshot current at its start (reload never changes a live session).
@@ -93,12 +107,16 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
 
   const servers: Server[] = [];
   const ports: Record<string, number> = {};
+  let admin: AdminServer | undefined;
+  let stopping: Promise<void> | undefined;
   try {
     for (const l of config.listeners) {
       const s = await startListener(l, host);
       servers.push(...s);
       ports[l.name] = (s[0].address() as AddressInfo).port;
     }
+    const serving = () => !stopping && servers.every((s) => s.listening);
+    if (config.admin) admin = await startAdmin({ config: () => config, directory, access, store, spoolDir: spool.root, log, metrics, reload: () => reload(), serving }, config.admin);
   } catch (e) {
     for (const s of servers) s.close();
     access.close();
@@ -133,11 +151,11 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
     return config;
   };
 
-  let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       log.info({ event: 'stop', sessions: sessions.size }, 'draining');
       await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))).concat(drain()));
+      await admin?.close(); // after the drain: /readyz says 503 while it lasts
       await scheduler.stop();
       await spool.close();
       access.close();
@@ -167,14 +185,15 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
     process.once('SIGINT', onTerm);
   }
 
-  if (opts.announce) announce(config, ports, demo);
+  if (opts.announce) announce(config, ports, demo, admin?.port);
 
-  return { config: () => config, ports, directory, store, dns, abuse, access, spool, scheduler, log, demo, reload, stop };
+  return { config: () => config, ports, directory, store, dns, abuse, access, spool, scheduler, decisions, metrics, adminPort: admin?.port, log, demo, reload, stop };
 }
 
-function announce(config: Snapshot, ports: Record<string, number>, demo: { address: string; password: string } | undefined): void {
+function announce(config: Snapshot, ports: Record<string, number>, demo: { address: string; password: string } | undefined, adminPort: number | undefined): void {
   const lines = [`Rampart is running (${config.source}); data in ${config.dataDir}`];
   for (const l of config.listeners) lines.push(`  ${l.name.padEnd(12)} ${l.addresses.join(', ')} port ${ports[l.name]}`);
+  if (config.admin && adminPort !== undefined) lines.push(`  ${'admin API'.padEnd(12)} ${config.admin.addresses.join(', ')} port ${adminPort} (a token: rampart admin token create --name me)`);
   if (demo) {
     lines.push(`Demo mailbox: ${demo.address}  (password: ${demo.password}, shown once)`);
   }

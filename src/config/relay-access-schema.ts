@@ -9,7 +9,7 @@ import { isDomain } from '../core/address.js';
 const ms = z.number().int().min(1).describe('milliseconds');
 
 /** A CIDR network or a single address; `wide` allows prefixes that mean "everybody". */
-function network(opts: { wide?: boolean } = {}) {
+export function network(opts: { wide?: boolean } = {}) {
   return z.string().superRefine((s, ctx) => {
     const c = parseCidr(s);
     if (typeof c === 'string') return void ctx.addIssue({ code: 'custom', message: `${c}; expected an address or CIDR network like 192.0.2.0/24 or 2001:db8::/32` });

@@ -8,6 +8,7 @@ import { listenerSizeFields, limitsSizeFields, refineSizeLimits } from './size-l
 import { ChannelsSchema, RoutesSchema, refineChannels } from './channels-schema.js';
 import { listenerRelayFields, relayFields, AccessSchema, AuthSchema, refineRelayAccess } from './relay-access-schema.js';
 import { listenerCleanupFields, limitsCleanupFields } from './cleanup-schema.js';
+import { AdminSchema, refineAdmin } from './admin-schema.js';
 
 const port = z.number().int().min(0, 'expected a port 0..65535 (0 picks a free port)').max(65535, 'expected a port 0..65535 (0 picks a free port)');
 const positiveInt = z.number().int().positive();
@@ -124,6 +125,7 @@ export const ConfigSchema = z
     routes: RoutesSchema, // Q3 recipient domain -> channel (channels-schema.ts)
     access: AccessSchema, // R2 access lists, H6 automatic deny (relay-access-schema.ts)
     auth: AuthSchema, // R4 failed AUTH limits (relay-access-schema.ts)
+    admin: AdminSchema, // admin API, metrics, health checks (admin-schema.ts)
     state: z
       .object({
         redis: z.string().regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL').optional().describe('C1: share rate windows, deny list and LMS keys through this Redis. Default: the embedded store under dataDir/state.sqlite.'),
@@ -151,6 +153,7 @@ export const ConfigSchema = z
     refineSizeLimits(cfg, ctx); // S1/S4 (size-limits-schema.ts)
     refineRelayAccess(cfg, ctx); // R1/R8 (relay-access-schema.ts)
     refineChannels(cfg, ctx); // Q3 (channels-schema.ts)
+    refineAdmin(cfg, ctx); // admin listener loopback-only unless allowRemote (admin-schema.ts)
     const seen = new Set<string>();
     cfg.listeners.forEach((l, i) => {
       if (seen.has(l.name)) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'name'], message: `duplicate listener name "${l.name}"` });

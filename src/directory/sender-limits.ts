@@ -35,6 +35,12 @@ export function normalizeSubject(subject: string): string {
   return subject.includes('@') ? normalizeAddress(subject).address : normalizeDomain(subject);
 }
 
+/** Throws DirectoryError naming any key that is not a limit attribute. */
+export function checkLimitKeys(keys: string[]): void {
+  const bad = keys.filter((k) => !(LIMIT_KEYS as string[]).includes(k));
+  if (bad.length) throw new DirectoryError(`unknown limit ${bad.join(', ')} (known keys: ${LIMIT_KEYS.join(', ')})`);
+}
+
 export class SenderLimits {
   private readonly st;
 
@@ -71,8 +77,7 @@ export class SenderLimits {
   /** Removes some attributes (or all when `keys` is empty). */
   unset(subject: string, keys: string[] = []): void {
     const s = normalizeSubject(subject);
-    const bad = keys.filter((k) => !(LIMIT_KEYS as string[]).includes(k));
-    if (bad.length) throw new DirectoryError(`unknown limit ${bad.join(', ')} (known keys: ${LIMIT_KEYS.join(', ')})`);
+    checkLimitKeys(keys);
     if (!keys.length) {
       this.st.del.run(s);
       return;

@@ -6,7 +6,7 @@ import { defineOp } from './op.js';
 import { OpError } from './errors.js';
 import { LimitSubject } from './names.js';
 import { decodeCursor, pageFields, pageOf, pageSchema } from './page.js';
-import { LimitAttributes } from '../directory/sender-limits.js';
+import { LimitAttributes, checkLimitKeys } from '../directory/sender-limits.js';
 
 export const LimitsOut = z.object({ subject: z.string(), limits: LimitAttributes }).strict();
 
@@ -50,6 +50,7 @@ export const unsetLimits = defineOp({
   output: LimitsOut,
   run: (ctx, { subject, keys }) => {
     const dir = ctx.directory;
+    checkLimitKeys(keys);
     if (!dir.limits.has(subject)) throw new OpError('notFound', `${subject} has no limits of its own.`);
     dir.limits.unset(subject, keys);
     return { subject, limits: dir.limits.of(subject) };
