@@ -23,7 +23,7 @@ export const ListenerSchema = z
     name: z.string().regex(/^[a-z0-9_-]+$/i, 'expected letters, digits, "-" or "_"').describe('Name used in logs and metrics.'),
     kind: z.enum(listenerKinds).describe('mx: inbound from the Internet; submission: STARTTLS + AUTH required (587); submissions: implicit TLS + AUTH required (465).'),
     addresses: z.array(ipAddress).min(1).describe('IP addresses to bind (IPv4 and/or IPv6).'),
-    port,
+    port: port.describe('TCP port: 25 for mx, 587 for submission, 465 for submissions in production (below 1024 needs CAP_NET_BIND_SERVICE, see docs/OPERATIONS.md); 0 picks a free port (tests).'),
     requireAuth: z.boolean().optional().describe('Refuse MAIL before AUTH. Default: true for submission and submissions, false for mx.'),
     allowInsecureAuth: z.boolean().default(false).describe('Offer AUTH without TLS. Accepted only when every address is loopback.'),
     pregreetWaitMs: z.number().int().min(0).max(30000).optional().describe('P4 early-talker test: wait this long before the greeting; a client that talks first is dropped. Default 300 on mx, 0 otherwise.'),
@@ -49,7 +49,8 @@ export const ConfigSchema = z
         key: z.string().optional().describe('PEM private key file.'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('TLS certificate and key for STARTTLS and implicit TLS (P1, P2). Reloaded files apply to new sessions.'),
     limits: z
       .object({
         maxMessageSize: positiveInt.default(26214400).describe('S1: largest message accepted, in octets; advertised as SIZE. Default 25 MiB.'),
@@ -65,7 +66,8 @@ export const ConfigSchema = z
         ...limitsCleanupFields, // S5 maxHeaderLines, S6 headerLimit, S8 parameter lengths (cleanup-schema.ts)
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('Server-wide limits (P4 connections and commands, S1-S8 sizes, H5/H7-H9 recipients and failed commands). Per-sender and per-domain values: `rampart limits`.'),
     timeouts: z
       .object({
         commandMs: ms.default(300000).describe('P4: idle time allowed while waiting for a command (RFC 5321 4.5.3.2.7: 5 minutes).'),
@@ -74,14 +76,16 @@ export const ConfigSchema = z
         shutdownMs: ms.default(30000).describe('On SIGTERM, time given to open transactions before sessions are closed with 421.'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('P4 timeouts, in milliseconds.'),
     smtp: z
       .object({
         banner: z.string().default('%LOCALDOMAIN% ESMTP').describe('H4: greeting text after "220 ". %LOCALDOMAIN% and %TIME% are replaced. Names no software by default.'),
         bareLineEndings: z.enum(['reject', 'accept']).default('reject').describe('P3: bare CR or LF in commands and message content. reject refuses with 5xx; accept keeps them as content. Only <CRLF>.<CRLF> ever ends DATA.'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('SMTP protocol behaviour (H4 banner, P3 line endings).'),
     policy: z
       .object({
         warn: z.array(z.string()).default([]).describe('Checks run in warn mode: they decide, log and count, but let the message pass. Names as in logs, e.g. "rcpt.localRecipient".'),
@@ -91,7 +95,8 @@ export const ConfigSchema = z
         heloBlocklist: z.array(z.string().min(1, 'expected a non-empty pattern')).default(['ylmf-pc']).describe('H3 (MailEnable "EHLO Blocking"): EHLO/HELO arguments that drop the connection (554 5.7.1). Whole argument, case-insensitive, "*" matches any run of characters.'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('Sender and client hygiene checks (H1-H3) and warn mode for any check.'),
     relay: z
       .object({
         authenticatedSenderMustUsePostoffice: z.boolean().default(true).describe('R5 (MailEnable "Authenticated senders must use address from their postoffice"): an authenticated client whose MAIL FROM domain is outside its postoffice gets 553 5.7.1. Null sender allowed.'),
@@ -99,7 +104,8 @@ export const ConfigSchema = z
         ...relayFields, // R1 lanNetworks, R6 spoofing, R8 domainLiterals (relay-access-schema.ts)
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('Relay control (R1, R5-R8): who may send mail to other domains, and which sender addresses they may use.'),
     delivery: z
       .object({
         concurrency: z.number().int().min(1).max(256).default(8).describe('Q1: messages delivered at once.'),
@@ -109,18 +115,23 @@ export const ConfigSchema = z
         delayWarningMs: ms.default(4 * 3600 * 1000).describe('Q2 (RFC 3464): age after which a sender who asked for NOTIFY=DELAY gets one delay warning. Default 4 h; per channel: channels.<name>.delayWarningMs.'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('Queue and delivery (Q1, Q2, R10): concurrency, retries, give-up, hold.'),
     directory: z
       .object({
         path: z.string().optional().describe('SQLite file of the embedded directory. Default dataDir/directory.sqlite.'),
         demo: z
-          .object({ domain: z.string(), mailbox: z.string() })
+          .object({
+            domain: z.string().describe('The demo domain, e.g. rampart.test.'),
+            mailbox: z.string().describe('Local part of the demo mailbox, e.g. demo (it gets a random password, printed once).'),
+          })
           .strict()
           .optional()
           .describe('Creates this domain and mailbox on first start when the directory is empty (the embedded default uses it).'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('The embedded directory (SQLite): domains, mailboxes, aliases, postoffices, catchalls, limits, admin API tokens.'),
     channels: ChannelsSchema, // Q3 channels, S3 channel limits (channels-schema.ts)
     routes: RoutesSchema, // Q3 recipient domain -> channel (channels-schema.ts)
     access: AccessSchema, // R2 access lists, H6 automatic deny (relay-access-schema.ts)
@@ -132,7 +143,8 @@ export const ConfigSchema = z
         prefix: z.string().default('rampart:').describe('C1: key prefix in Redis, so several clusters can share one Redis.'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('C1 shared state (rate windows, access lists, LMS keys, failed-AUTH counters): embedded SQLite, or Redis for several nodes.'),
     dns: z
       .object({
         servers: z.array(z.string().min(1)).default([]).describe('Resolvers for policy checks, "ip" or "ip:port". Default: the system resolvers (/etc/resolv.conf).'),
@@ -140,13 +152,15 @@ export const ConfigSchema = z
         tries: z.number().int().min(1).max(5).default(2).describe('Attempts per DNS query.'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('The DNS resolver of the policy checks (H1, H2, and delivery MX lookups).'),
     log: z
       .object({
-        level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+        level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info').describe('Least severe level written. info logs one line per connection, decision, queued and delivered message; debug adds detail; silent writes nothing.'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('Logging: JSON lines (pino) on standard output.'),
   })
   .strict()
   .superRefine((cfg, ctx) => {

@@ -45,7 +45,8 @@ export const limitsSizeFields = {
       exceptions: z.array(senderPattern).default([]).describe('S4: sender address patterns never aborted (wildcards * and ?, case-insensitive), e.g. "*@partner.example".'),
     })
     .strict()
-    .prefault({}),
+    .prefault({})
+    .describe('S4 Large Message Safety (Mailtraq): break the connection of a client that sends far more than the size limit, and refuse the same offer again.'),
 };
 
 interface SizeConfigView {
