@@ -34,3 +34,13 @@ test('two Metrics instances (two servers in one process) keep separate counters'
   assert.equal(await sample(a, 'rampart_connections_total', { listener: 'mx', outcome: 'accepted' }), 1);
   assert.equal(await sample(b, 'rampart_connections_total', { listener: 'mx', outcome: 'accepted' }), 0);
 });
+
+test('instrumentStore keeps a synchronous method synchronous and counts its throw', async () => {
+  const m = new Metrics();
+  const raw = new EmbeddedStore(':memory:');
+  const store = instrumentStore(raw, m) as EmbeddedStore;
+  assert.equal(store.sweep(), undefined, 'not a promise');
+  await raw.close();
+  assert.throws(() => store.sweep(), /not open/);
+  assert.equal(await sample(m, 'rampart_store_errors_total', { op: 'sweep' }), 1);
+});
