@@ -23,16 +23,6 @@ export function snapshotOf(cmd: Command): { snap: Snapshot; configPath?: string 
   return { snap: loadConfig(config), configPath: config };
 }
 
-/** Runs `fn` with the embedded directory open, closing it afterwards. */
-export async function withDirectory<T>(cmd: Command, fn: (dir: Directory) => T | Promise<T>): Promise<T> {
-  const dir = Directory.open(snapshotOf(cmd).snap.directoryPath);
-  try {
-    return await fn(dir);
-  } finally {
-    dir.close();
-  }
-}
-
 /**
  * Runs `fn` with an operations context over the server's own files: the directory
  * and the shared store, each opened on first use and closed afterwards. The
