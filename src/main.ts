@@ -1,6 +1,6 @@
-// Wires config -> directory, spool, scheduler, policy, listeners; handles
-// SIGHUP (reload: new snapshot for new sessions, certificates, DNS and log level
-// too, no connection dropped) and
+// Wires config -> directory, spool, scheduler, policy, listeners, the admin
+// listener and metrics; handles SIGHUP (reload: new snapshot for new sessions,
+// certificates, DNS and log level too, no connection dropped) and
 // SIGTERM (drain: stop listening, let transactions finish, then close).
 
 import { mkdirSync } from 'node:fs';
@@ -19,7 +19,6 @@ import { ConnectionLimits } from './listener/connection-limits.js';
 import { startListener } from './listener/server.js';
 import type { SmtpSession, SessionDeps } from './smtp/session.js';
 import { openStore } from './state/open-store.js';
-import type { SharedStore } from './state/store.js';
 import { NodeDnsResolver, type DnsResolver } from './dns/resolver.js';
 import { AbuseEvents } from './policy/abuse.js';
 import { postmasterDomain } from './policy/rcpt/recipient-domain.js';
@@ -28,6 +27,12 @@ import { startAutoDeny } from './policy/auto-deny.js';
 import { networkWarnings } from './policy/networks.js';
 import { keepRestartOnly, restartOnlyChanges } from './config/restart-only.js';
 import { RedisStore } from './state/redis-store.js';
+import type { CountingStore } from './state/store-errors.js';
+import { DecisionEvents } from './policy/decision-events.js';
+import { Metrics } from './metrics/metrics.js';
+import { instrumentDns } from './metrics/instrument.js';
+import { observe } from './metrics/observe.js';
+import { startAdmin, type AdminServer } from './admin/server.js';
 
 export interface StartOptions {
   configPath?: string;
@@ -44,13 +49,19 @@ export interface RunningServer {
   /** Bound ports by listener name (resolves port 0). */
   ports: Record<string, number>;
   directory: Directory;
-  store: SharedStore;
+  /** The shared store, wrapped so that its failures are counted (state/store-errors.ts). */
+  store: CountingStore;
   dns: DnsResolver;
   abuse: AbuseEvents;
   /** R2 allow/deny lists (H6 adds to the deny list). */
   access: AccessList;
   spool: Spool;
   scheduler: Scheduler;
+  /** Every policy decision, published by finalize(); metrics and the admin API subscribe. */
+  decisions: DecisionEvents;
+  metrics: Metrics;
+  /** Bound port of the admin listener (admin.port 0 resolved); absent without one. */
+  adminPort?: number;
   log: Logger;
   demo?: { address: string; password: string };
   reload(): Snapshot;
@@ -66,8 +77,14 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
   const directory = Directory.open(config.directoryPath);
   const demo = config.directory.demo ? await ensureDemo(directory, config.directory.demo) : undefined;
   const tls = await loadTls(config);
+  const metrics = new Metrics();
+  // One counting decorator around the store (openStore's CountingStore); the metrics read its counts.
   const store = await openStore(config);
-  const dns = new NodeDnsResolver(config.dns);
+  metrics.watchStore(store);
+  // Queries go through the counting proxy; reload reconfigures the resolver itself.
+  const resolver = new NodeDnsResolver(config.dns);
+  const dns = instrumentDns(resolver, metrics);
+  const decisions = new DecisionEvents();
   const spool = new Spool(join(config.dataDir, 'spool'));
   const queued = await spool.open();
   const scheduler = new Scheduler(config, spool, directory, log, opts.clock ?? realClock);
@@ -83,11 +100,13 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
   await access.load().catch((e: Error) => access.onError(e));
   access.startRefresh(config.access.refreshMs);
   startAutoDeny({ abuse, access, store, config: () => config, log });
+  observe(metrics, { decisions, abuse, access, spool });
   const policyDeps = { directory, store, dns, abuse, log, now: () => Date.now(), access };
   const auth = { verify: (user: string, pw: string) => directory.verifyPassword(user, pw) };
 
   const host = {
     limits,
+    observer: metrics,
     sessions,
     sessionDeps(listener: Listener): SessionDeps {
       // Each new session takes the snapshot current at its start (reload never changes a live session).
@@ -98,12 +117,16 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
 
   const servers: Server[] = [];
   const ports: Record<string, number> = {};
+  let admin: AdminServer | undefined;
+  let stopping: Promise<void> | undefined;
   try {
     for (const l of config.listeners) {
       const s = await startListener(l, host);
       servers.push(...s);
       ports[l.name] = (s[0].address() as AddressInfo).port;
     }
+    const serving = () => !stopping && servers.every((s) => s.listening);
+    if (config.admin) admin = await startAdmin({ config: () => config, directory, access, store, spoolDir: spool.root, log, metrics, reload: () => reload(), serving }, config.admin);
   } catch (e) {
     for (const s of servers) s.close();
     access.close();
@@ -140,7 +163,7 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
       log.error({ event: 'reload', key: 'tls', err: (e as Error).message }, 'tls: cannot load the certificate; keeping the running one');
     }
     try {
-      dns.configure(next.dns);
+      resolver.configure(next.dns);
     } catch (e) {
       log.error({ event: 'reload', key: 'dns', err: (e as Error).message }, 'dns: cannot apply the resolver settings; keeping the running ones');
     }
@@ -155,13 +178,13 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
     return config;
   };
 
-  let stopping: Promise<void> | undefined;
   let markStopped!: () => void;
   const stopped = new Promise<void>((r) => (markStopped = r));
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       log.info({ event: 'stop', sessions: sessions.size }, 'draining');
       await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))).concat(drain()));
+      await admin?.close(); // after the drain: /readyz says 503 while it lasts
       await scheduler.stop();
       await spool.close();
       access.close();
@@ -191,14 +214,15 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
     process.once('SIGINT', onTerm);
   }
 
-  if (opts.announce) announce(opts.announce, config, ports, demo);
+  if (opts.announce) announce(opts.announce, config, ports, demo, admin?.port);
 
-  return { config: () => config, ports, directory, store, dns, abuse, access, spool, scheduler, log, demo, reload, stop, stopped };
+  return { config: () => config, ports, directory, store, dns, abuse, access, spool, scheduler, decisions, metrics, adminPort: admin?.port, log, demo, reload, stop, stopped };
 }
 
-function announce(out: { write(s: string): unknown }, config: Snapshot, ports: Record<string, number>, demo: { address: string; password: string } | undefined): void {
+function announce(out: { write(s: string): unknown }, config: Snapshot, ports: Record<string, number>, demo: { address: string; password: string } | undefined, adminPort: number | undefined): void {
   const lines = [`Rampart is running (${config.source}); data in ${config.dataDir}`];
   for (const l of config.listeners) lines.push(`  ${l.name.padEnd(12)} ${l.addresses.join(', ')} port ${ports[l.name]}`);
+  if (config.admin && adminPort !== undefined) lines.push(`  ${'admin API'.padEnd(12)} ${config.admin.addresses.join(', ')} port ${adminPort} (a token: rampart admin token create --name me)`);
   if (demo) {
     lines.push(`Demo mailbox: ${demo.address}  (password: ${demo.password}, shown once)`);
   }

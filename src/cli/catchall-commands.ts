@@ -2,36 +2,36 @@
 // relay.disableAllCatchalls (config) turns every catchall off.
 
 import type { Command } from 'commander';
-import { withDirectory, snapshotOf, type CliOutput } from './common.js';
+import { withOps, run, runAll, type CliOutput } from './common.js';
+import { listCatchalls, setCatchall, unsetCatchall } from '../ops/catchalls.js';
 
 export function registerCatchalls(program: Command, out: CliOutput): void {
   const ca = program.command('catchall').description('manage per-domain catchalls: unknown local parts go to a target address (R7)');
   ca.command('set <domain> <target>')
     .description('send mail for unknown local parts of <domain> to <target> (a local mailbox or alias, or a remote address)')
     .action((domain: string, target: string, _o, cmd: Command) =>
-      withDirectory(cmd, (dir) => {
-        const c = dir.catchalls.set(domain, target);
+      withOps(cmd, async (ctx) => {
+        const c = await run(ctx, setCatchall, { domain, target });
         out.print(`catchall for ${c.domain} -> ${c.target}`);
-        if (dir.catchalls.isRemote(c.target)) {
+        if (c.remote) {
           out.print('warning: the target is remote; this server has no remote delivery yet, so such mail is accepted and then kept in spool/failed/');
         }
-        if (snapshotOf(cmd).snap.relay.disableAllCatchalls) out.print('note: relay.disableAllCatchalls is true in the configuration: no catchall is in effect');
+        if (c.disabled) out.print('note: relay.disableAllCatchalls is true in the configuration: no catchall is in effect');
       }),
     );
   ca.command('unset <domain>')
     .description('remove the catchall of a domain')
     .action((domain: string, _o, cmd: Command) =>
-      withDirectory(cmd, (dir) => {
-        dir.catchalls.unset(domain);
-        out.print(`catchall for ${domain.toLowerCase()} removed`);
+      withOps(cmd, async (ctx) => {
+        out.print(`catchall for ${(await run(ctx, unsetCatchall, { domain })).domain} removed`);
       }),
     );
   ca.command('list')
     .description('list catchalls')
     .option('--json', 'machine-readable output')
     .action((opts: { json?: boolean }, cmd: Command) =>
-      withDirectory(cmd, (dir) => {
-        const list = dir.catchalls.list();
+      withOps(cmd, async (ctx) => {
+        const list = await runAll(ctx, listCatchalls, {});
         if (opts.json) out.printJson(list);
         else list.forEach((c) => out.print(`${c.domain} -> ${c.target}`));
       }),

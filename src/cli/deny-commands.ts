@@ -1,41 +1,35 @@
-// `rampart deny list|add|remove` and `rampart allow list|add|remove` (R2, H6):
+// `rampart deny list|add|remove|unban` and `rampart allow list|add|remove` (R2, H6):
 // the allow and deny lists in the shared store (embedded state.sqlite under
 // dataDir, or Redis when state.redis is set). A running server sees a change
 // within access.refreshMs.
 
 import type { Command } from 'commander';
-import { openStore } from '../state/open-store.js';
-import { AccessList, AccessListError, parseDuration, type AccessEntry, type AccessKind } from '../state/access-list.js';
-import { isTooWide, MIN_PREFIX } from '../core/cidr.js';
-import { UsageError, snapshotOf, type CliOutput } from './common.js';
+import type { z } from 'zod';
+import type { AccessKind } from '../state/access-list.js';
+import { withOps, run, runAll, type CliOutput } from './common.js';
+import { addAccess, listAccess, removeAccess, unban, type AccessEntryOut } from '../ops/access.js';
 
-async function withAccess<T>(cmd: Command, fn: (list: AccessList) => Promise<T>): Promise<T> {
-  const store = await openStore(snapshotOf(cmd).snap);
-  try {
-    return await fn(new AccessList(store));
-  } catch (e) {
-    if (e instanceof AccessListError) throw new UsageError(e.message);
-    throw e;
-  } finally {
-    await store.close();
-  }
+type Entry = z.input<typeof AccessEntryOut>;
+
+function describe(e: Entry): string {
+  return `${e.network}  ${e.source}  expires ${e.expiresAt ?? 'never'}  ${e.reason || '-'}`;
 }
 
-function describe(e: AccessEntry): string {
-  const expires = e.expiresAt === undefined ? 'never' : new Date(e.expiresAt).toISOString();
-  return `${e.network}  ${e.source}  expires ${expires}  ${e.reason || '-'}`;
+/** The JSON the CLI has always printed (hit counts live in a running server's memory, not here). */
+function json(e: Entry) {
+  return { kind: e.kind, network: e.network, reason: e.reason, source: e.source, createdAt: e.createdAt, expiresAt: e.expiresAt };
 }
 
-function register(program: Command, out: CliOutput, kind: AccessKind, what: string): void {
+function register(program: Command, out: CliOutput, kind: AccessKind, what: string): Command {
   const cmd = program.command(kind).description(`manage the ${what} (R2${kind === 'deny' ? ', H6 automatic entries' : ''}); allow entries override deny entries`);
   cmd
     .command('list')
     .description(`list the ${what}: network, source (manual/auto), expiry, reason`)
     .option('--json', 'machine-readable output')
     .action((opts: { json?: boolean }, c: Command) =>
-      withAccess(c, async (list) => {
-        const entries = await list.list(kind);
-        if (opts.json) out.printJson(entries.map((e) => ({ ...e, expiresAt: e.expiresAt === undefined ? null : new Date(e.expiresAt).toISOString(), createdAt: new Date(e.createdAt).toISOString() })));
+      withOps(c, async (ctx) => {
+        const entries = await runAll(ctx, listAccess, { kind });
+        if (opts.json) out.printJson(entries.map(json));
         else entries.forEach((e) => out.print(describe(e)));
       }),
     );
@@ -45,11 +39,8 @@ function register(program: Command, out: CliOutput, kind: AccessKind, what: stri
     .option('--reason <text>', 'why (shown by list and in the log, never to the client)')
     .option('--expires <duration>', 'remove it automatically after e.g. 90s, 30m, 1h, 2d, 1w')
     .action((network: string, opts: { reason?: string; expires?: string }, c: Command) =>
-      withAccess(c, async (list) => {
-        const net = AccessList.network(network);
-        if (isTooWide(net)) throw new UsageError(`${network} is too wide (IPv4 prefixes must be /${MIN_PREFIX[4]} or longer, IPv6 /${MIN_PREFIX[6]} or longer)`);
-        const ttlMs = opts.expires === undefined ? undefined : parseDuration(opts.expires);
-        const e = await list.add(kind, network, { reason: opts.reason, ttlMs, source: 'manual' });
+      withOps(c, async (ctx) => {
+        const e = await run(ctx, addAccess, { kind, network, reason: opts.reason, expires: opts.expires });
         out.print(`added to the ${what}: ${describe(e)}`);
       }),
     );
@@ -57,14 +48,23 @@ function register(program: Command, out: CliOutput, kind: AccessKind, what: stri
     .command('remove <network>')
     .description('remove an entry (the exact address or network that was added)')
     .action((network: string, _o, c: Command) =>
-      withAccess(c, async (list) => {
-        if (!(await list.remove(kind, network))) throw new UsageError(`${AccessList.network(network).text} is not on the ${what}`);
-        out.print(`removed from the ${what}: ${AccessList.network(network).text}`);
+      withOps(c, async (ctx) => {
+        out.print(`removed from the ${what}: ${(await run(ctx, removeAccess, { kind, network })).network}`);
       }),
     );
+  return cmd;
 }
 
 export function registerAccess(program: Command, out: CliOutput): void {
-  register(program, out, 'deny', 'deny list');
+  const deny = register(program, out, 'deny', 'deny list');
+  deny
+    .command('unban <ip>')
+    .description('let an address in again: remove every deny entry covering it (manual or automatic, any prefix)')
+    .action((ip: string, _o, c: Command) =>
+      withOps(c, async (ctx) => {
+        const r = await run(ctx, unban, { ip });
+        for (const e of r.removed) out.print(`removed from the deny list: ${describe(e)}`);
+      }),
+    );
   register(program, out, 'allow', 'allow list');
 }

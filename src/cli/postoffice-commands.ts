@@ -2,23 +2,24 @@
 // tenants that own domains; mailboxes belong to the postoffice of their domain.
 
 import type { Command } from 'commander';
-import { withDirectory, type CliOutput } from './common.js';
+import { withOps, run, runAll, type CliOutput } from './common.js';
+import { addPostoffice, assignDomain, listPostoffices, removePostoffice, unassignDomain } from '../ops/postoffices.js';
 
 export function registerPostoffices(program: Command, out: CliOutput): void {
   const po = program.command('postoffice').description('manage postoffices: tenants owning domains (R5)');
   po.command('add <name>')
     .description('add a postoffice')
     .action((name: string, _o, cmd: Command) =>
-      withDirectory(cmd, (dir) => {
-        out.print(`added postoffice ${dir.postoffices.add(name)}`);
+      withOps(cmd, async (ctx) => {
+        out.print(`added postoffice ${(await run(ctx, addPostoffice, { name })).name}`);
       }),
     );
   po.command('list')
     .description('list postoffices and their domains')
     .option('--json', 'machine-readable output')
     .action((opts: { json?: boolean }, cmd: Command) =>
-      withDirectory(cmd, (dir) => {
-        const list = dir.postoffices.list();
+      withOps(cmd, async (ctx) => {
+        const list = await runAll(ctx, listPostoffices, {});
         if (opts.json) out.printJson(list);
         else list.forEach((p) => out.print(p.domains.length ? `${p.name}: ${p.domains.join(', ')}` : `${p.name}: (no domains)`));
       }),
@@ -27,25 +28,25 @@ export function registerPostoffices(program: Command, out: CliOutput): void {
     .description('remove a postoffice; refused while it owns domains unless --force, which releases them (domains and mailboxes stay)')
     .option('--force', 'release its domains instead of refusing')
     .action((name: string, opts: { force?: boolean }, cmd: Command) =>
-      withDirectory(cmd, (dir) => {
-        const released = dir.postoffices.remove(name, opts.force);
-        out.print(`removed postoffice ${name.toLowerCase()}${released.length ? `; released ${released.join(', ')}` : ''}`);
+      withOps(cmd, async (ctx) => {
+        const r = await run(ctx, removePostoffice, { name, force: !!opts.force });
+        out.print(`removed postoffice ${r.name}${r.released.length ? `; released ${r.released.join(', ')}` : ''}`);
       }),
     );
   po.command('assign <postoffice> <domain>')
     .description('put a local domain into a postoffice (a domain belongs to at most one)')
     .action((postoffice: string, domain: string, _o, cmd: Command) =>
-      withDirectory(cmd, (dir) => {
-        dir.postoffices.assign(postoffice, domain);
-        out.print(`domain ${domain.toLowerCase()} is in postoffice ${postoffice.toLowerCase()}`);
+      withOps(cmd, async (ctx) => {
+        const r = await run(ctx, assignDomain, { name: postoffice, domain });
+        out.print(`domain ${r.domain} is in postoffice ${r.name}`);
       }),
     );
   po.command('unassign <domain>')
     .description('take a domain out of its postoffice')
     .action((domain: string, _o, cmd: Command) =>
-      withDirectory(cmd, (dir) => {
-        const from = dir.postoffices.unassign(domain);
-        out.print(`domain ${domain.toLowerCase()} removed from postoffice ${from}`);
+      withOps(cmd, async (ctx) => {
+        const r = await run(ctx, unassignDomain, { domain });
+        out.print(`domain ${r.domain} removed from postoffice ${r.name}`);
       }),
     );
 }

@@ -7,14 +7,17 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, loadConfig, type Snapshot } from '../config/load.js';
 import { DirectoryError } from '../directory/store.js';
-import { CliOutput, UsageError, snapshotOf, withDirectory, type CliIo, type GlobalOpts } from './common.js';
+import { CliOutput, UsageError, snapshotOf, withOps, run, runAll, type CliIo, type GlobalOpts } from './common.js';
+import { addDomain, listDomains, removeDomain } from '../ops/domains.js';
+import { addMailbox, listMailboxes, removeMailbox, setMailboxPassword } from '../ops/mailboxes.js';
+import { addAlias, listAliases, removeAlias } from '../ops/aliases.js';
+import { registerAdmin } from './admin-commands.js';
 import { registerLimits } from './limits-commands.js';
 import { registerAccess } from './deny-commands.js';
 import { networkWarnings } from '../policy/networks.js';
 import { registerPostoffices } from './postoffice-commands.js';
 import { registerCatchalls } from './catchall-commands.js';
 import { registerQueue } from './queue-commands.js';
-import { generatePassword } from '../directory/password.js';
 import { dovecotDefaultAccepts } from '../core/mailbox-name.js';
 
 async function readStdinPassword(io: CliIo): Promise<string> {
@@ -85,11 +88,9 @@ function buildProgram(out: CliOutput): Command {
     .description('add a local domain')
     .option('--postoffice <po>', 'put the domain into this postoffice (R5)')
     .action((name: string, opts: { postoffice?: string }, cmd: Command) =>
-      withDirectory(cmd, (dir) => {
-        if (opts.postoffice !== undefined && !dir.postoffices.exists(opts.postoffice)) throw new UsageError(`postoffice ${opts.postoffice.toLowerCase()} does not exist; add it first.`);
-        dir.addDomain(name);
-        if (opts.postoffice !== undefined) dir.postoffices.assign(opts.postoffice, name);
-        out.print(`added domain ${name.toLowerCase()}${opts.postoffice !== undefined ? ` in postoffice ${opts.postoffice.toLowerCase()}` : ''}`);
+      withOps(cmd, async (ctx) => {
+        const d = await run(ctx, addDomain, { name, postoffice: opts.postoffice });
+        out.print(`added domain ${d.name}${d.postoffice !== null ? ` in postoffice ${d.postoffice}` : ''}`);
       }),
     );
   domain
@@ -97,19 +98,18 @@ function buildProgram(out: CliOutput): Command {
     .description('list local domains')
     .option('--json', 'machine-readable output')
     .action((opts: { json?: boolean }, cmd: Command) =>
-      withDirectory(cmd, (dir) => {
-        const names = dir.listDomains();
+      withOps(cmd, async (ctx) => {
+        const names = (await runAll(ctx, listDomains, {})).map((d) => d.name);
         if (opts.json) out.printJson(names);
-        else names.forEach((l) => out.print(l));
+        else names.forEach((n) => out.print(n));
       }),
     );
   domain
     .command('remove <name>')
     .description('remove a domain with its mailboxes and aliases')
     .action((name: string, _opts, cmd: Command) =>
-      withDirectory(cmd, (dir) => {
-        dir.removeDomain(name);
-        out.print(`removed domain ${name.toLowerCase()}`);
+      withOps(cmd, async (ctx) => {
+        out.print(`removed domain ${(await run(ctx, removeDomain, { name })).name}`);
       }),
     );
 
@@ -120,20 +120,19 @@ function buildProgram(out: CliOutput): Command {
     .option('--password <pw>', 'password (visible in the process list; prefer --password-stdin)')
     .option('--password-stdin', 'read the password from the first line of standard input')
     .action(async (address: string, opts: { password?: string; passwordStdin?: boolean }, cmd: Command) => {
-      const given = await passwordOption(out.io, opts);
-      const password = given ?? generatePassword();
-      await withDirectory(cmd, (dir) => dir.addMailbox(address, password));
-      out.print(`added user ${address.toLowerCase()}`);
-      if (given === undefined) out.print(`password: ${password}`);
-      if (!dovecotDefaultAccepts(address)) out.print("warning: Dovecot's default auth_username_chars (letters, digits, \".-_@\") refuses this name at login; widen it if Dovecot reads these mailboxes");
+      const password = await passwordOption(out.io, opts);
+      const r = await withOps(cmd, (ctx) => run(ctx, addMailbox, { address, password }));
+      out.print(`added user ${r.address}`);
+      if (r.password !== undefined) out.print(`password: ${r.password}`);
+      if (!dovecotDefaultAccepts(r.address)) out.print("warning: Dovecot's default auth_username_chars (letters, digits, \".-_@\") refuses this name at login; widen it if Dovecot reads these mailboxes");
     });
   user
     .command('list [domain]')
     .description('list mailboxes, optionally of one domain')
     .option('--json', 'machine-readable output')
     .action((domainName: string | undefined, opts: { json?: boolean }, cmd: Command) =>
-      withDirectory(cmd, (dir) => {
-        const list = dir.listMailboxes(domainName);
+      withOps(cmd, async (ctx) => {
+        const list = await runAll(ctx, listMailboxes, { domain: domainName });
         if (opts.json) out.printJson(list);
         else list.forEach((m) => out.print(m.hasPassword ? m.address : `${m.address} (no password)`));
       }),
@@ -142,9 +141,8 @@ function buildProgram(out: CliOutput): Command {
     .command('remove <address>')
     .description('remove a mailbox')
     .action((address: string, _opts, cmd: Command) =>
-      withDirectory(cmd, (dir) => {
-        dir.removeMailbox(address);
-        out.print(`removed user ${address.toLowerCase()}`);
+      withOps(cmd, async (ctx) => {
+        out.print(`removed user ${(await run(ctx, removeMailbox, { address })).address}`);
       }),
     );
   user
@@ -153,11 +151,10 @@ function buildProgram(out: CliOutput): Command {
     .option('--password <pw>', 'new password (visible in the process list; prefer --password-stdin)')
     .option('--password-stdin', 'read the new password from the first line of standard input')
     .action(async (address: string, opts: { password?: string; passwordStdin?: boolean }, cmd: Command) => {
-      const given = await passwordOption(out.io, opts);
-      const password = given ?? generatePassword();
-      await withDirectory(cmd, (dir) => dir.setPassword(address, password));
-      out.print(`password changed for ${address.toLowerCase()}`);
-      if (given === undefined) out.print(`password: ${password}`);
+      const password = await passwordOption(out.io, opts);
+      const r = await withOps(cmd, (ctx) => run(ctx, setMailboxPassword, { address, password }));
+      out.print(`password changed for ${r.address}`);
+      if (r.password !== undefined) out.print(`password: ${r.password}`);
     });
 
   const alias = program.command('alias').description('manage aliases');
@@ -165,9 +162,8 @@ function buildProgram(out: CliOutput): Command {
     .command('add <address> <targets...>')
     .description('add an alias delivering to one or more addresses (local or remote)')
     .action((address: string, targets: string[], _opts, cmd: Command) =>
-      withDirectory(cmd, (dir) => {
-        dir.addAlias(address, targets);
-        out.print(`added alias ${address.toLowerCase()}`);
+      withOps(cmd, async (ctx) => {
+        out.print(`added alias ${(await run(ctx, addAlias, { address, targets })).address}`);
       }),
     );
   alias
@@ -175,8 +171,8 @@ function buildProgram(out: CliOutput): Command {
     .description('list aliases')
     .option('--json', 'machine-readable output')
     .action((opts: { json?: boolean }, cmd: Command) =>
-      withDirectory(cmd, (dir) => {
-        const list = dir.listAliases();
+      withOps(cmd, async (ctx) => {
+        const list = await runAll(ctx, listAliases, {});
         if (opts.json) out.printJson(list);
         else list.forEach((a) => out.print(`${a.address} -> ${a.targets.join(', ')}`));
       }),
@@ -185,9 +181,8 @@ function buildProgram(out: CliOutput): Command {
     .command('remove <address>')
     .description('remove an alias')
     .action((address: string, _opts, cmd: Command) =>
-      withDirectory(cmd, (dir) => {
-        dir.removeAlias(address);
-        out.print(`removed alias ${address.toLowerCase()}`);
+      withOps(cmd, async (ctx) => {
+        out.print(`removed alias ${(await run(ctx, removeAlias, { address })).address}`);
       }),
     );
 
@@ -196,6 +191,7 @@ function buildProgram(out: CliOutput): Command {
   registerPostoffices(program, out);
   registerCatchalls(program, out);
   registerQueue(program, out);
+  registerAdmin(program, out);
   return program;
 }
 

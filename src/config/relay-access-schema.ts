@@ -9,7 +9,7 @@ import { isDomain } from '../core/address.js';
 const ms = z.number().int().min(1).describe('milliseconds');
 
 /** A CIDR network or a single address; `wide` allows prefixes that mean "everybody". */
-function network(opts: { wide?: boolean } = {}) {
+export function network(opts: { wide?: boolean } = {}) {
   return z.string().superRefine((s, ctx) => {
     const c = parseCidr(s);
     if (typeof c === 'string') return void ctx.addIssue({ code: 'custom', message: `${c}; expected an address or CIDR network like 192.0.2.0/24 or 2001:db8::/32` });
@@ -53,7 +53,8 @@ export const relayFields = {
       domain: z.string().optional().describe('R8: the local domain a literal recipient belongs to (user@[ip] is user@domain). Default: hostname.'),
     })
     .strict()
-    .prefault({}),
+    .prefault({})
+    .describe('R8 domain literals: user@[192.0.2.1] and user@[IPv6:...] recipients.'),
 };
 
 export const AccessSchema = z
@@ -72,10 +73,12 @@ export const AccessSchema = z
         ipv6PrefixLength: z.number().int().min(48).max(128).default(64).describe('H6: IPv6 clients are counted and denied per network of this length (one host usually owns a /64).'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('H6 automatic deny: clients that trip H5, R4 or S4 go on the deny list for a while.'),
   })
   .strict()
-  .prefault({});
+  .prefault({})
+  .describe('R2 access control: the allow and deny lists (managed with `rampart deny|allow` or the admin API) and H6 automatic deny.');
 
 export const AuthSchema = z
   .object({
@@ -84,7 +87,8 @@ export const AuthSchema = z
     failedAuthWindowMs: ms.default(3600000).describe('R4: window of the per-address failed AUTH counter.'),
   })
   .strict()
-  .prefault({});
+  .prefault({})
+  .describe('R4 limits on failed SMTP AUTH attempts.');
 
 interface RelayConfigView {
   relay: { domainLiterals: { domain?: string } };

@@ -20,3 +20,19 @@ test('reload: restart-only keys are named when they change, and keep their runni
   assert.equal(kept.log.level, 'warn');
   assert.ok(Object.isFrozen(kept) && Object.isFrozen(kept.state));
 });
+
+test('reload: the admin listener keeps its socket (addresses, port, on/off); admin.metricsNetworks follows the file', () => {
+  const running = snap({ admin: { port: 2580, metricsNetworks: ['192.0.2.0/24'] } });
+  const moved = snap({ admin: { addresses: ['127.0.0.2'], port: 2581, metricsNetworks: ['198.51.100.0/24'] } });
+  assert.deepEqual(restartOnlyChanges(running, moved), ['admin.addresses', 'admin.port']);
+  const kept = keepRestartOnly(running, moved);
+  assert.deepEqual(kept.admin?.addresses, ['127.0.0.1']);
+  assert.equal(kept.admin?.port, 2580);
+  assert.deepEqual(kept.admin?.metricsNetworks, ['198.51.100.0/24']);
+  assert.ok(Object.isFrozen(kept.admin));
+
+  assert.deepEqual(restartOnlyChanges(running, snap({})), ['admin'], 'turned off: one key');
+  assert.deepEqual(keepRestartOnly(running, snap({})).admin, running.admin, 'and it stays on until a restart');
+  assert.deepEqual(restartOnlyChanges(snap({}), running), ['admin'], 'turned on: one key');
+  assert.equal(keepRestartOnly(snap({}), running).admin, undefined, 'and it stays off');
+});

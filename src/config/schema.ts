@@ -8,6 +8,7 @@ import { listenerSizeFields, limitsSizeFields, refineSizeLimits } from './size-l
 import { ChannelsSchema, RoutesSchema, refineChannels } from './channels-schema.js';
 import { listenerRelayFields, relayFields, AccessSchema, AuthSchema, refineRelayAccess } from './relay-access-schema.js';
 import { listenerCleanupFields, limitsCleanupFields } from './cleanup-schema.js';
+import { AdminSchema, refineAdmin } from './admin-schema.js';
 
 const port = z.number().int().min(0, 'expected a port 0..65535 (0 picks a free port)').max(65535, 'expected a port 0..65535 (0 picks a free port)');
 const positiveInt = z.number().int().positive();
@@ -22,7 +23,7 @@ export const ListenerSchema = z
     name: z.string().regex(/^[a-z0-9_-]+$/i, 'expected letters, digits, "-" or "_"').describe('Name used in logs and metrics.'),
     kind: z.enum(listenerKinds).describe('mx: inbound from the Internet; submission: STARTTLS + AUTH required (587); submissions: implicit TLS + AUTH required (465).'),
     addresses: z.array(ipAddress).min(1).describe('IP addresses to bind (IPv4 and/or IPv6).'),
-    port,
+    port: port.describe('TCP port: 25 for mx, 587 for submission, 465 for submissions in production (below 1024 needs CAP_NET_BIND_SERVICE, see docs/OPERATIONS.md); 0 picks a free port (tests).'),
     requireAuth: z.boolean().optional().describe('Refuse MAIL before AUTH. Default: true for submission and submissions, false for mx.'),
     allowInsecureAuth: z.boolean().default(false).describe('Offer AUTH without TLS. Accepted only when every address is loopback.'),
     pregreetWaitMs: z.number().int().min(0).max(30000).optional().describe('P4 early-talker test: wait this long before the greeting; a client that talks first is dropped. Default 300 on mx, 0 otherwise.'),
@@ -48,7 +49,8 @@ export const ConfigSchema = z
         key: z.string().optional().describe('PEM private key file.'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('TLS certificate and key for STARTTLS and implicit TLS (P1, P2). Reloaded files apply to new sessions.'),
     limits: z
       .object({
         maxMessageSize: positiveInt.default(26214400).describe('S1: largest message accepted, in octets; advertised as SIZE. Default 25 MiB.'),
@@ -64,7 +66,8 @@ export const ConfigSchema = z
         ...limitsCleanupFields, // S5 maxHeaderLines, S6 headerLimit, S8 parameter lengths (cleanup-schema.ts)
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('Server-wide limits (P4 connections and commands, S1-S8 sizes, H5/H7-H9 recipients and failed commands). Per-sender and per-domain values: `rampart limits`.'),
     timeouts: z
       .object({
         commandMs: ms.default(300000).describe('P4: idle time allowed while waiting for a command (RFC 5321 4.5.3.2.7: 5 minutes).'),
@@ -73,14 +76,16 @@ export const ConfigSchema = z
         shutdownMs: ms.default(30000).describe('On SIGTERM, time given to open transactions before sessions are closed with 421.'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('P4 timeouts, in milliseconds.'),
     smtp: z
       .object({
         banner: z.string().default('%LOCALDOMAIN% ESMTP').describe('H4: greeting text after "220 ". %LOCALDOMAIN% and %TIME% are replaced. Names no software by default.'),
         bareLineEndings: z.enum(['reject', 'accept']).default('reject').describe('P3: bare CR or LF in commands and message content. reject refuses with 5xx; accept keeps them as content. Only <CRLF>.<CRLF> ever ends DATA.'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('SMTP protocol behaviour (H4 banner, P3 line endings).'),
     policy: z
       .object({
         warn: z.array(z.string()).default([]).describe('Checks run in warn mode: they decide, log and count, but let the message pass. Names as in logs, e.g. "rcpt.localRecipient".'),
@@ -90,7 +95,8 @@ export const ConfigSchema = z
         heloBlocklist: z.array(z.string().min(1, 'expected a non-empty pattern')).default(['ylmf-pc']).describe('H3 (MailEnable "EHLO Blocking"): EHLO/HELO arguments that drop the connection (554 5.7.1). Whole argument, case-insensitive, "*" matches any run of characters.'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('Sender and client hygiene checks (H1-H3) and warn mode for any check.'),
     relay: z
       .object({
         authenticatedSenderMustUsePostoffice: z.boolean().default(true).describe('R5 (MailEnable "Authenticated senders must use address from their postoffice"): an authenticated client whose MAIL FROM domain is outside its postoffice gets 553 5.7.1. Null sender allowed.'),
@@ -98,7 +104,8 @@ export const ConfigSchema = z
         ...relayFields, // R1 lanNetworks, R6 spoofing, R8 domainLiterals (relay-access-schema.ts)
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('Relay control (R1, R5-R8): who may send mail to other domains, and which sender addresses they may use.'),
     delivery: z
       .object({
         concurrency: z.number().int().min(1).max(256).default(8).describe('Q1: messages delivered at once.'),
@@ -108,22 +115,28 @@ export const ConfigSchema = z
         delayWarningMs: ms.default(4 * 3600 * 1000).describe('Q2 (RFC 3464): age after which a sender who asked for NOTIFY=DELAY gets one delay warning. Default 4 h; per channel: channels.<name>.delayWarningMs.'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('Queue and delivery (Q1, Q2, R10): concurrency, retries, give-up, hold.'),
     directory: z
       .object({
         path: z.string().optional().describe('SQLite file of the embedded directory. Default dataDir/directory.sqlite.'),
         demo: z
-          .object({ domain: z.string(), mailbox: z.string() })
+          .object({
+            domain: z.string().describe('The demo domain, e.g. rampart.test.'),
+            mailbox: z.string().describe('Local part of the demo mailbox, e.g. demo (it gets a random password, printed once).'),
+          })
           .strict()
           .optional()
           .describe('Creates this domain and mailbox on first start when the directory is empty (the embedded default uses it).'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('The embedded directory (SQLite): domains, mailboxes, aliases, postoffices, catchalls, limits, admin API tokens.'),
     channels: ChannelsSchema, // Q3 channels, S3 channel limits (channels-schema.ts)
     routes: RoutesSchema, // Q3 recipient domain -> channel (channels-schema.ts)
     access: AccessSchema, // R2 access lists, H6 automatic deny (relay-access-schema.ts)
     auth: AuthSchema, // R4 failed AUTH limits (relay-access-schema.ts)
+    admin: AdminSchema, // admin API, metrics, health checks (admin-schema.ts)
     state: z
       .object({
         redis: z.string().regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL').optional().describe('C1: share rate windows, deny list and LMS keys through this Redis. Default: the embedded store under dataDir/state.sqlite.'),
@@ -137,7 +150,8 @@ export const ConfigSchema = z
           .describe('C1: time one Redis command may take before it fails (the check that asked answers 451 4.3.0 naming itself, and the store error is counted), so a hung Redis costs each check this long, not 30 s. Reload applies it to new commands.'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('C1 shared state (rate windows, access lists, LMS keys, failed-AUTH counters): embedded SQLite, or Redis for several nodes.'),
     dns: z
       .object({
         servers: z.array(z.string().min(1)).default([]).describe('Resolvers for policy checks, "ip" or "ip:port". Default: the system resolvers (/etc/resolv.conf).'),
@@ -145,19 +159,22 @@ export const ConfigSchema = z
         tries: z.number().int().min(1).max(5).default(2).describe('Attempts per DNS query.'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('The DNS resolver of the policy checks (H1, H2, and delivery MX lookups).'),
     log: z
       .object({
-        level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+        level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info').describe('Least severe level written. info logs one line per connection, decision, queued and delivered message; debug adds detail; silent writes nothing.'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('Logging: JSON lines (pino) on standard output.'),
   })
   .strict()
   .superRefine((cfg, ctx) => {
     refineSizeLimits(cfg, ctx); // S1/S4 (size-limits-schema.ts)
     refineRelayAccess(cfg, ctx); // R1/R8 (relay-access-schema.ts)
     refineChannels(cfg, ctx); // Q3 (channels-schema.ts)
+    refineAdmin(cfg, ctx); // admin listener loopback-only unless allowRemote (admin-schema.ts)
     const seen = new Set<string>();
     cfg.listeners.forEach((l, i) => {
       if (seen.has(l.name)) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'name'], message: `duplicate listener name "${l.name}"` });

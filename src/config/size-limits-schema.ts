@@ -54,7 +54,8 @@ export const limitsSizeFields = {
         .describe('S4: what identifies a broken-off message, from helo, mail, rcpt (the arguments the client gave) and ip (its address). Default: the Mailtraq key, helo + mail + rcpt, so a sender with a pool of outbound addresses is refused on every address once one was broken off; add ip to tie the key to one address.'),
     })
     .strict()
-    .prefault({}),
+    .prefault({})
+    .describe('S4 Large Message Safety (Mailtraq): break the connection of a client that sends far more than the size limit, and refuse the same offer again.'),
 };
 
 interface SizeConfigView {

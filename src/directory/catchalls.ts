@@ -3,7 +3,7 @@
 // `relay.disableAllCatchalls` is config, so it is not read here: callers pass it.
 
 import type Database from 'better-sqlite3';
-import { DirectoryError, normalizeAddress, normalizeDomain, requireMailboxName } from './store.js';
+import { DirectoryError, normalizeAddress, normalizeDomain, requireMailboxName, sqlLimit, type ListRange } from './store.js';
 
 export const CATCHALLS_SCHEMA = `
 CREATE TABLE IF NOT EXISTS catchalls (
@@ -26,7 +26,7 @@ export class Catchalls {
       put: db.prepare('INSERT INTO catchalls (domain, target, created_at) VALUES (?, ?, ?) ON CONFLICT(domain) DO UPDATE SET target = excluded.target'),
       del: db.prepare('DELETE FROM catchalls WHERE domain = ?'),
       get: db.prepare<[string], string>('SELECT target FROM catchalls WHERE domain = ?').pluck(),
-      all: db.prepare<[], CatchallInfo>('SELECT domain, target FROM catchalls ORDER BY domain'),
+      all: db.prepare<[string, number], CatchallInfo>('SELECT domain, target FROM catchalls WHERE domain > ? ORDER BY domain LIMIT ?'),
       hasDomain: db.prepare<[string], number>('SELECT 1 FROM domains WHERE name = ?').pluck(),
       hasMailbox: db.prepare<[string], number>('SELECT 1 FROM mailboxes WHERE address = ?').pluck(),
       hasAlias: db.prepare<[string], number>('SELECT 1 FROM aliases WHERE address = ?').pluck(),
@@ -41,10 +41,10 @@ export class Catchalls {
   set(domain: string, target: string): CatchallInfo {
     const d = normalizeDomain(domain);
     const t = normalizeAddress(target);
-    if (!this.st.hasDomain.get(d)) throw new DirectoryError(`Domain ${d} is not a local domain; add it first.`);
+    if (!this.st.hasDomain.get(d)) throw new DirectoryError(`Domain ${d} is not a local domain; add it first.`, 'notFound');
     if (this.st.hasDomain.get(t.domain)) requireMailboxName(t);
     if (this.st.hasDomain.get(t.domain) && !this.st.hasMailbox.get(t.address) && !this.st.hasAlias.get(t.address)) {
-      throw new DirectoryError(`Catchall target ${t.address} is in a local domain but is neither a mailbox nor an alias.`);
+      throw new DirectoryError(`Catchall target ${t.address} is in a local domain but is neither a mailbox nor an alias.`, 'notFound');
     }
     this.st.put.run(d, t.address, Date.now());
     return { domain: d, target: t.address };
@@ -52,11 +52,12 @@ export class Catchalls {
 
   unset(domain: string): void {
     const d = normalizeDomain(domain);
-    if (this.st.del.run(d).changes === 0) throw new DirectoryError(`Domain ${d} has no catchall.`);
+    if (this.st.del.run(d).changes === 0) throw new DirectoryError(`Domain ${d} has no catchall.`, 'notFound');
   }
 
-  list(): CatchallInfo[] {
-    return this.st.all.all();
+  /** Catchalls by domain (a page of them with `range`). */
+  list(range?: ListRange): CatchallInfo[] {
+    return this.st.all.all(range?.after ?? '', sqlLimit(range));
   }
 
   /** The catchall target of a domain (case-insensitive), or undefined. Hot path: no validation. */

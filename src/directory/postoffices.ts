@@ -4,7 +4,7 @@
 // Kept in the directory's SQLite file, next to the domains table.
 
 import type Database from 'better-sqlite3';
-import { DirectoryError, normalizeDomain } from './store.js';
+import { DirectoryError, normalizeDomain, sqlLimit, type ListRange } from './store.js';
 
 export const POSTOFFICES_SCHEMA = `
 CREATE TABLE IF NOT EXISTS postoffices (
@@ -43,7 +43,7 @@ export class Postoffices {
       insert: db.prepare('INSERT INTO postoffices (name, created_at) VALUES (?, ?)'),
       delete: db.prepare('DELETE FROM postoffices WHERE name = ?'),
       exists: db.prepare<[string], number>('SELECT 1 FROM postoffices WHERE name = ?').pluck(),
-      all: db.prepare<[], string>('SELECT name FROM postoffices ORDER BY name').pluck(),
+      all: db.prepare<[string, number], string>('SELECT name FROM postoffices WHERE name > ? ORDER BY name LIMIT ?').pluck(),
       domainsOf: db.prepare<[string], string>('SELECT domain FROM postoffice_domains WHERE postoffice = ? ORDER BY domain').pluck(),
       ofDomain: db.prepare<[string], string>('SELECT postoffice FROM postoffice_domains WHERE domain = ?').pluck(),
       hasDomain: db.prepare<[string], number>('SELECT 1 FROM domains WHERE name = ?').pluck(),
@@ -55,7 +55,7 @@ export class Postoffices {
 
   add(name: string): string {
     const n = normalizePostofficeName(name);
-    if (this.st.exists.get(n)) throw new DirectoryError(`Postoffice ${n} already exists.`);
+    if (this.st.exists.get(n)) throw new DirectoryError(`Postoffice ${n} already exists.`, 'conflict');
     this.st.insert.run(n, Date.now());
     return n;
   }
@@ -68,10 +68,10 @@ export class Postoffices {
   remove(name: string, force = false): string[] {
     const n = normalizePostofficeName(name);
     return this.db.transaction(() => {
-      if (!this.st.exists.get(n)) throw new DirectoryError(`Postoffice ${n} does not exist.`);
+      if (!this.st.exists.get(n)) throw new DirectoryError(`Postoffice ${n} does not exist.`, 'notFound');
       const domains = this.st.domainsOf.all(n);
       if (domains.length && !force) {
-        throw new DirectoryError(`Postoffice ${n} still owns ${domains.join(', ')}; move them first or use --force to release them.`);
+        throw new DirectoryError(`Postoffice ${n} still owns ${domains.join(', ')}; move them first or use --force to release them.`, 'conflict');
       }
       this.st.unassignAll.run(n);
       this.st.delete.run(n);
@@ -83,8 +83,15 @@ export class Postoffices {
     return this.st.exists.get(name.trim().toLowerCase()) !== undefined;
   }
 
-  list(): PostofficeInfo[] {
-    return this.st.all.all().map((name) => ({ name, domains: this.st.domainsOf.all(name) }));
+  /** Postoffices by name (a page of them with `range`), each with its domains. */
+  list(range?: ListRange): PostofficeInfo[] {
+    return this.st.all.all(range?.after ?? '', sqlLimit(range)).map((name) => ({ name, domains: this.st.domainsOf.all(name) }));
+  }
+
+  /** One postoffice with its domains, or undefined. */
+  get(name: string): PostofficeInfo | undefined {
+    const n = name.trim().toLowerCase();
+    return this.st.exists.get(n) === undefined ? undefined : { name: n, domains: this.st.domainsOf.all(n) };
   }
 
   /** Puts a local domain into a postoffice. A domain already in another postoffice is refused. */
@@ -92,11 +99,11 @@ export class Postoffices {
     const n = normalizePostofficeName(postoffice);
     const d = normalizeDomain(domain);
     this.db.transaction(() => {
-      if (!this.st.exists.get(n)) throw new DirectoryError(`Postoffice ${n} does not exist.`);
-      if (!this.st.hasDomain.get(d)) throw new DirectoryError(`Domain ${d} does not exist.`);
+      if (!this.st.exists.get(n)) throw new DirectoryError(`Postoffice ${n} does not exist.`, 'notFound');
+      if (!this.st.hasDomain.get(d)) throw new DirectoryError(`Domain ${d} does not exist.`, 'notFound');
       const current = this.st.ofDomain.get(d);
       if (current === n) return;
-      if (current !== undefined) throw new DirectoryError(`Domain ${d} already belongs to postoffice ${current}; unassign it first.`);
+      if (current !== undefined) throw new DirectoryError(`Domain ${d} already belongs to postoffice ${current}; unassign it first.`, 'conflict');
       this.st.assign.run(d, n);
     })();
   }
@@ -105,7 +112,7 @@ export class Postoffices {
   unassign(domain: string): string {
     const d = normalizeDomain(domain);
     const current = this.st.ofDomain.get(d);
-    if (current === undefined) throw new DirectoryError(`Domain ${d} is not in a postoffice.`);
+    if (current === undefined) throw new DirectoryError(`Domain ${d} is not in a postoffice.`, 'notFound');
     this.st.unassign.run(d);
     return current;
   }

@@ -5,7 +5,7 @@
 
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
-import { DirectoryError, normalizeAddress, normalizeDomain } from './store.js';
+import { DirectoryError, normalizeAddress, normalizeDomain, sqlLimit, type ListRange } from './store.js';
 
 const count = z.number().int().positive();
 
@@ -35,6 +35,12 @@ export function normalizeSubject(subject: string): string {
   return subject.includes('@') ? normalizeAddress(subject).address : normalizeDomain(subject);
 }
 
+/** Throws DirectoryError naming any key that is not a limit attribute. */
+export function checkLimitKeys(keys: string[]): void {
+  const bad = keys.filter((k) => !(LIMIT_KEYS as string[]).includes(k));
+  if (bad.length) throw new DirectoryError(`unknown limit ${bad.join(', ')} (known keys: ${LIMIT_KEYS.join(', ')})`);
+}
+
 export class SenderLimits {
   private readonly st;
 
@@ -44,7 +50,7 @@ export class SenderLimits {
       get: db.prepare<[string], string>('SELECT attrs FROM limits WHERE subject = ?').pluck(),
       put: db.prepare('INSERT INTO limits (subject, attrs) VALUES (?, ?) ON CONFLICT(subject) DO UPDATE SET attrs = excluded.attrs'),
       del: db.prepare('DELETE FROM limits WHERE subject = ?'),
-      all: db.prepare<[], { subject: string; attrs: string }>('SELECT subject, attrs FROM limits ORDER BY subject'),
+      all: db.prepare<[string, number], { subject: string; attrs: string }>('SELECT subject, attrs FROM limits WHERE subject > ? ORDER BY subject LIMIT ?'),
     };
   }
 
@@ -71,8 +77,7 @@ export class SenderLimits {
   /** Removes some attributes (or all when `keys` is empty). */
   unset(subject: string, keys: string[] = []): void {
     const s = normalizeSubject(subject);
-    const bad = keys.filter((k) => !(LIMIT_KEYS as string[]).includes(k));
-    if (bad.length) throw new DirectoryError(`unknown limit ${bad.join(', ')} (known keys: ${LIMIT_KEYS.join(', ')})`);
+    checkLimitKeys(keys);
     if (!keys.length) {
       this.st.del.run(s);
       return;
@@ -83,8 +88,14 @@ export class SenderLimits {
     else this.st.del.run(s);
   }
 
-  list(): Array<{ subject: string; limits: Limits }> {
-    return this.st.all.all().map((r) => ({ subject: r.subject, limits: JSON.parse(r.attrs) as Limits }));
+  /** Subjects with limits, by subject (a page of them with `range`). */
+  list(range?: ListRange): Array<{ subject: string; limits: Limits }> {
+    return this.st.all.all(range?.after ?? '', sqlLimit(range)).map((r) => ({ subject: r.subject, limits: JSON.parse(r.attrs) as Limits }));
+  }
+
+  /** True when the subject has limits of its own. */
+  has(subject: string): boolean {
+    return this.st.get.get(subject.toLowerCase()) !== undefined;
   }
 
   /** Limits for a sender: the address's own, over its domain's. Null sender: none. */

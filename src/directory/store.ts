@@ -10,15 +10,47 @@ import { SenderLimits } from './sender-limits.js';
 import { Postoffices } from './postoffices.js';
 import { Catchalls } from './catchalls.js';
 import { mailboxNameProblem } from '../core/mailbox-name.js';
+import { AdminTokens } from './admin-tokens.js';
+
+/** What kind of problem: malformed input, a name that names nothing, or a clash with what exists. */
+export type DirectoryErrorKind = 'invalid' | 'notFound' | 'conflict';
 
 /** A problem the user can fix (bad syntax, unknown or duplicate name). The message is one sentence. */
 export class DirectoryError extends Error {
   override name = 'DirectoryError';
+
+  constructor(message: string, readonly kind: DirectoryErrorKind = 'invalid') {
+    super(message);
+  }
 }
 
 export type Recipient =
   | { kind: 'mailbox'; address: string }
   | { kind: 'alias'; address: string; targets: string[] };
+
+/**
+ * Keyset paging for list methods: the rows whose sort key comes after `after` (the
+ * key of the last row of the previous page), at most `limit` of them (default: all).
+ */
+export interface ListRange {
+  after?: string;
+  limit?: number;
+}
+
+/** SQLite's LIMIT: -1 means no limit. */
+export function sqlLimit(r: ListRange | undefined): number {
+  return r?.limit ?? -1;
+}
+
+export interface MailboxInfo {
+  address: string;
+  hasPassword: boolean;
+}
+
+export interface AliasInfo {
+  address: string;
+  targets: string[];
+}
 
 export interface Expansion {
   mailboxes: string[];
@@ -103,27 +135,31 @@ export class Directory {
   readonly postoffices: Postoffices;
   /** R7 catchalls per domain. */
   readonly catchalls: Catchalls;
+  /** Bearer tokens of the admin API (hashes only). */
+  readonly tokens: AdminTokens;
 
   private constructor(private readonly db: Database.Database) {
     this.limits = new SenderLimits(db);
     this.postoffices = new Postoffices(db);
     this.catchalls = new Catchalls(db);
+    this.tokens = new AdminTokens(db);
     this.st = {
       insertDomain: db.prepare('INSERT INTO domains (name, created_at) VALUES (?, ?)'),
       deleteDomain: db.prepare('DELETE FROM domains WHERE name = ?'),
-      listDomains: db.prepare('SELECT name FROM domains ORDER BY name').pluck(),
+      listDomains: db.prepare('SELECT name FROM domains WHERE name > ? ORDER BY name LIMIT ?').pluck(),
       hasDomain: db.prepare('SELECT 1 FROM domains WHERE name = ?').pluck(),
       insertMailbox: db.prepare('INSERT INTO mailboxes (address, local, domain, password_hash, created_at) VALUES (?, ?, ?, ?, ?)'),
       deleteMailbox: db.prepare('DELETE FROM mailboxes WHERE address = ?'),
       hasMailbox: db.prepare('SELECT 1 FROM mailboxes WHERE address = ?').pluck(),
       mailboxHash: db.prepare('SELECT password_hash FROM mailboxes WHERE address = ?'),
       setHash: db.prepare('UPDATE mailboxes SET password_hash = ? WHERE address = ?'),
-      listMailboxes: db.prepare('SELECT address, password_hash IS NOT NULL AS has FROM mailboxes ORDER BY domain, local'),
-      listMailboxesIn: db.prepare('SELECT address, password_hash IS NOT NULL AS has FROM mailboxes WHERE domain = ? ORDER BY local'),
+      mailboxInfo: db.prepare('SELECT address, password_hash IS NOT NULL AS has FROM mailboxes WHERE address = ?'),
+      listMailboxes: db.prepare('SELECT address, password_hash IS NOT NULL AS has FROM mailboxes WHERE (domain, local) > (?, ?) ORDER BY domain, local LIMIT ?'),
+      listMailboxesIn: db.prepare('SELECT address, password_hash IS NOT NULL AS has FROM mailboxes WHERE domain = ? AND (domain, local) > (?, ?) ORDER BY local LIMIT ?'),
       insertAlias: db.prepare('INSERT INTO aliases (address, domain, targets, created_at) VALUES (?, ?, ?, ?)'),
       deleteAlias: db.prepare('DELETE FROM aliases WHERE address = ?'),
       aliasTargets: db.prepare('SELECT targets FROM aliases WHERE address = ?').pluck(),
-      listAliases: db.prepare('SELECT address, targets FROM aliases ORDER BY domain, address'),
+      listAliases: db.prepare('SELECT address, targets FROM aliases WHERE (domain, address) > (?, ?) ORDER BY domain, address LIMIT ?'),
       anyDomain: db.prepare('SELECT 1 FROM domains LIMIT 1').pluck(),
     };
   }
@@ -155,18 +191,19 @@ export class Directory {
 
   addDomain(name: string): void {
     const d = normalizeDomain(name);
-    if (this.st.hasDomain.get(d)) throw new DirectoryError(`Domain ${d} already exists.`);
+    if (this.st.hasDomain.get(d)) throw new DirectoryError(`Domain ${d} already exists.`, 'conflict');
     this.st.insertDomain.run(d, Date.now());
   }
 
   /** Removes the domain and, by cascade, its mailboxes and aliases. */
   removeDomain(name: string): void {
     const d = normalizeDomain(name);
-    if (this.st.deleteDomain.run(d).changes === 0) throw new DirectoryError(`Domain ${d} does not exist.`);
+    if (this.st.deleteDomain.run(d).changes === 0) throw new DirectoryError(`Domain ${d} does not exist.`, 'notFound');
   }
 
-  listDomains(): string[] {
-    return this.st.listDomains.all() as string[];
+  /** Domains in name order (a page of them with `range`). */
+  listDomains(range?: ListRange): string[] {
+    return this.st.listDomains.all(range?.after ?? '', sqlLimit(range)) as string[];
   }
 
   isLocalDomain(name: string): boolean {
@@ -189,26 +226,34 @@ export class Directory {
 
   removeMailbox(address: string): void {
     const a = normalizeAddress(address);
-    if (this.st.deleteMailbox.run(a.address).changes === 0) throw new DirectoryError(`Mailbox ${a.address} does not exist.`);
+    if (this.st.deleteMailbox.run(a.address).changes === 0) throw new DirectoryError(`Mailbox ${a.address} does not exist.`, 'notFound');
   }
 
-  /** All mailboxes, or those of one domain (which must exist). */
-  listMailboxes(domain?: string): { address: string; hasPassword: boolean }[] {
+  /** All mailboxes, or those of one domain (which must exist), by domain then local part; `range.after` is an address. */
+  listMailboxes(domain?: string, range?: ListRange): MailboxInfo[] {
     let rows: { address: string; has: number }[];
-    if (domain === undefined) rows = this.st.listMailboxes.all() as typeof rows;
+    const after = splitLoose(range?.after ?? '@');
+    const afterLocal = after.address.slice(0, after.address.length - after.domain.length - 1);
+    if (domain === undefined) rows = this.st.listMailboxes.all(after.domain, afterLocal, sqlLimit(range)) as typeof rows;
     else {
       const d = normalizeDomain(domain);
-      if (!this.st.hasDomain.get(d)) throw new DirectoryError(`Domain ${d} does not exist.`);
-      rows = this.st.listMailboxesIn.all(d) as typeof rows;
+      if (!this.st.hasDomain.get(d)) throw new DirectoryError(`Domain ${d} does not exist.`, 'notFound');
+      rows = this.st.listMailboxesIn.all(d, after.domain, afterLocal, sqlLimit(range)) as typeof rows;
     }
     return rows.map((r) => ({ address: r.address, hasPassword: r.has === 1 }));
   }
 
+  /** One mailbox, or undefined. */
+  mailbox(address: string): MailboxInfo | undefined {
+    const r = this.st.mailboxInfo.get(address.toLowerCase()) as { address: string; has: number } | undefined;
+    return r && { address: r.address, hasPassword: r.has === 1 };
+  }
+
   async setPassword(address: string, pw: string): Promise<void> {
     const a = normalizeAddress(address);
-    if (!this.st.hasMailbox.get(a.address)) throw new DirectoryError(`Mailbox ${a.address} does not exist.`);
+    if (!this.st.hasMailbox.get(a.address)) throw new DirectoryError(`Mailbox ${a.address} does not exist.`, 'notFound');
     const hash = await hashPassword(pw);
-    if (this.st.setHash.run(hash, a.address).changes === 0) throw new DirectoryError(`Mailbox ${a.address} does not exist.`);
+    if (this.st.setHash.run(hash, a.address).changes === 0) throw new DirectoryError(`Mailbox ${a.address} does not exist.`, 'notFound');
   }
 
   /** False for a wrong password, an unknown user or a mailbox without password; similar time in each case. */
@@ -238,12 +283,21 @@ export class Directory {
 
   removeAlias(address: string): void {
     const a = normalizeAddress(address);
-    if (this.st.deleteAlias.run(a.address).changes === 0) throw new DirectoryError(`Alias ${a.address} does not exist.`);
+    if (this.st.deleteAlias.run(a.address).changes === 0) throw new DirectoryError(`Alias ${a.address} does not exist.`, 'notFound');
   }
 
-  listAliases(): { address: string; targets: string[] }[] {
-    const rows = this.st.listAliases.all() as { address: string; targets: string }[];
+  /** Aliases by domain then address; `range.after` is an address. */
+  listAliases(range?: ListRange): AliasInfo[] {
+    const after = splitLoose(range?.after ?? '');
+    const rows = this.st.listAliases.all(after.domain, after.address, sqlLimit(range)) as { address: string; targets: string }[];
     return rows.map((r) => ({ address: r.address, targets: JSON.parse(r.targets) as string[] }));
+  }
+
+  /** One alias, or undefined. */
+  alias(address: string): AliasInfo | undefined {
+    const a = address.toLowerCase();
+    const targets = this.st.aliasTargets.get(a) as string | undefined;
+    return targets === undefined ? undefined : { address: a, targets: JSON.parse(targets) as string[] };
   }
 
   // ---- lookups (hot path)
@@ -304,12 +358,12 @@ export class Directory {
 
   private requireDomain(domain: string, address: string): void {
     if (!this.st.hasDomain.get(domain)) {
-      throw new DirectoryError(`Domain ${domain} is not a local domain; add it first (needed for ${address}).`);
+      throw new DirectoryError(`Domain ${domain} is not a local domain; add it first (needed for ${address}).`, 'notFound');
     }
   }
 
   private requireFree(address: string): void {
-    if (this.st.hasMailbox.get(address)) throw new DirectoryError(`${address} already exists as a mailbox.`);
-    if (this.st.aliasTargets.get(address) !== undefined) throw new DirectoryError(`${address} already exists as an alias.`);
+    if (this.st.hasMailbox.get(address)) throw new DirectoryError(`${address} already exists as a mailbox.`, 'conflict');
+    if (this.st.aliasTargets.get(address) !== undefined) throw new DirectoryError(`${address} already exists as an alias.`, 'conflict');
   }
 }

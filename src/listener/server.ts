@@ -12,8 +12,18 @@ import { proxiedClient, applyProxied } from './proxy-accept.js';
 /** How long a refused connection may stay open for the client to read the 421. */
 const REFUSED_GRACE_MS = 2000;
 
+/** What became of a connection: a session started, or it was closed before one (P4 limits, implicit TLS, R1 PROXY header). */
+export type ConnectionOutcome = 'accepted' | 'refused_limit' | 'tls_failed' | 'proxy_refused';
+
+/** Told about every connection and every session end, by listener name (metrics). */
+export interface ConnectionObserver {
+  connection(listener: string, outcome: ConnectionOutcome): void;
+  closed(listener: string): void;
+}
+
 export interface ListenerHost {
   limits: ConnectionLimits;
+  observer?: ConnectionObserver;
   /** Dependencies for a new session (the current config snapshot). */
   sessionDeps(listener: Listener): SessionDeps;
   sessions: Set<SmtpSession>;
@@ -42,10 +52,11 @@ async function accept(raw: Socket, listener: Listener, host: ListenerHost): Prom
   raw.on('error', () => {}); // errors are reported by the session; never crash on a reset
   // R1: from a trusted proxy, the PROXY header names the real client (proxy-accept.ts).
   const proxied = listener.proxyProtocol ? await proxiedClient(raw, ip, listener, host.sessionDeps(listener).log) : undefined;
-  if (proxied === null) return; // bad or missing header: closed
+  if (proxied === null) return void host.observer?.connection(listener.name, 'proxy_refused'); // bad or missing header: closed
   if (proxied) ip = proxied.address;
   const slot = host.limits.acquire(ip);
   if (slot !== 'ok') {
+    host.observer?.connection(listener.name, 'refused_limit');
     const deps = host.sessionDeps(listener);
     deps.log.info({ event: 'decision', check: 'connect.maxConnections', feature: 'P4', client: ip, action: 'drop', code: 421, enhanced: '4.7.0', reason: slot }, 'connection limit reached');
     if (!listener.implicitTls) {
@@ -63,6 +74,7 @@ async function accept(raw: Socket, listener: Listener, host: ListenerHost): Prom
     if (listener.implicitTls) {
       const secure = await upgradeToTls(raw, deps.tls.context(), deps.config.timeouts.tlsHandshakeMs);
       if (!secure) {
+        host.observer?.connection(listener.name, 'tls_failed');
         raw.destroy();
         return;
       }
@@ -73,11 +85,13 @@ async function accept(raw: Socket, listener: Listener, host: ListenerHost): Prom
     session.info.tls = tls;
     if (proxied) applyProxied(session.info, proxied, raw, listener.implicitTls, deps.log);
     host.sessions.add(session);
+    host.observer?.connection(listener.name, 'accepted');
     // Not awaited: an idle connection keeps no suspended accept() frame (memory per connection).
     handedOver = true;
     void session.run().finally(() => {
       host.sessions.delete(session);
       host.limits.release(ip);
+      host.observer?.closed(listener.name);
     });
   } finally {
     if (!handedOver) host.limits.release(ip);

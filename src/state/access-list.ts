@@ -9,6 +9,7 @@
 
 import { CidrIndex, parseCidr, parseIp, type Cidr } from '../core/cidr.js';
 import type { SharedStore } from './store.js';
+import { SortedNetworks } from './sorted-networks.js';
 
 export type AccessKind = 'allow' | 'deny';
 export type EntrySource = 'manual' | 'auto';
@@ -44,6 +45,10 @@ export interface Lookup {
 
 export class AccessList {
   private readonly index: Record<AccessKind, CidrIndex<AccessEntry>> = { allow: new CidrIndex(), deny: new CidrIndex() };
+  /** The same entries in address order, for paging (admin API). */
+  private readonly sorted: Record<AccessKind, SortedNetworks<AccessEntry>> = { allow: new SortedNetworks(), deny: new SortedNetworks() };
+  /** Connections refused per deny entry, on this node since it started (recordHit). */
+  private readonly hitCounts = new Map<string, number>();
   private version: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private refreshing: Promise<boolean> | undefined;
@@ -51,6 +56,8 @@ export class AccessList {
   loaded = false;
   /** Called with the error when a periodic refresh fails (the last index stays in use). */
   onError: (e: Error) => void = () => {};
+  /** Called for each entry this node stored (metrics count manual and automatic additions). */
+  onAdded: (e: AccessEntry) => void = () => {};
 
   constructor(private readonly store: SharedStore, private readonly now: () => number = Date.now) {}
 
@@ -98,11 +105,75 @@ export class AccessList {
   private fill(kind: AccessKind, rows: Map<string, string>): void {
     const idx = this.index[kind];
     idx.clear();
+    const all: Array<[Cidr, AccessEntry]> = [];
     for (const [network, raw] of rows) {
       const c = parseCidr(network);
       if (typeof c === 'string') continue;
-      idx.set(c, toEntry(kind, c.text, raw));
+      const e = toEntry(kind, c.text, raw);
+      idx.set(c, e);
+      all.push([c, e]);
     }
+    this.sorted[kind].reset(all);
+    if (kind === 'deny') for (const n of this.hitCounts.keys()) if (!idx.get(AccessList.network(n))) this.hitCounts.delete(n);
+  }
+
+  private put(kind: AccessKind, c: Cidr, e: AccessEntry): void {
+    this.index[kind].set(c, e);
+    this.sorted[kind].set(c, e);
+  }
+
+  private drop(kind: AccessKind, c: Cidr): void {
+    this.index[kind].delete(c);
+    this.sorted[kind].delete(c);
+    if (kind === 'deny') this.hitCounts.delete(c.text);
+  }
+
+  // ---- admin views (from the in-memory index; load() first when it was never loaded) ----
+
+  /**
+   * A page of live entries in address order (IPv4, then IPv6), after the network
+   * `after` (exclusive), optionally only those of one source.
+   */
+  page(kind: AccessKind, opts: { after?: string; limit: number; source?: EntrySource }): AccessEntry[] {
+    const t = this.now();
+    const after = opts.after === undefined ? undefined : AccessList.network(opts.after);
+    return this.sorted[kind].page(after, opts.limit, (e) => (e.expiresAt === undefined || e.expiresAt > t) && (!opts.source || e.source === opts.source));
+  }
+
+  /** The live entry for exactly this network, or undefined. */
+  get(kind: AccessKind, network: string): AccessEntry | undefined {
+    const e = this.index[kind].get(AccessList.network(network));
+    return e && (e.expiresAt === undefined || e.expiresAt > this.now()) ? e : undefined;
+  }
+
+  /** Every live entry whose network contains `ip` (longest prefix first). */
+  covering(kind: AccessKind, ip: string): AccessEntry[] {
+    const found: AccessEntry[] = [];
+    const t = this.now();
+    this.index[kind].lookup(ip, (e) => {
+      if (e.expiresAt === undefined || e.expiresAt > t) found.push(e);
+      return false; // keep walking: collect every prefix length
+    });
+    return found;
+  }
+
+  /** Counts a refused connection against the deny entry that covers `ip` (fed from the decision events). */
+  recordHit(ip: string): void {
+    const e = this.lookup(ip).deny;
+    if (e) this.hitCounts.set(e.network, (this.hitCounts.get(e.network) ?? 0) + 1);
+  }
+
+  /** Connections this node refused because of the deny entry `network`. */
+  hits(network: string): number {
+    return this.hitCounts.get(network) ?? 0;
+  }
+
+  /** Live entries per source, for the metrics gauge (a walk over the index). */
+  countBySource(kind: AccessKind): Record<EntrySource, number> {
+    const t = this.now();
+    const n = { manual: 0, auto: 0 };
+    for (const e of this.index[kind].values()) if (e.expiresAt === undefined || e.expiresAt > t) n[e.source]++;
+    return n;
   }
 
   /** Reloads when another node or the CLI changed a list (or the first load is still missing). Returns true when reloaded. */
@@ -156,7 +227,8 @@ export class AccessList {
     }
     const stored: Stored = { reason: entry.reason, source, createdAt: now, expiresAt: entry.expiresAt };
     await this.store.mapSet(MAP[kind], c.text, JSON.stringify(stored), opts.ttlMs);
-    await this.changed(() => this.index[kind].set(c, entry));
+    await this.changed(() => this.put(kind, c, entry));
+    this.onAdded(entry);
     return entry;
   }
 
@@ -164,7 +236,7 @@ export class AccessList {
   async remove(kind: AccessKind, network: string): Promise<boolean> {
     const c = AccessList.network(network);
     const had = await this.store.mapDel(MAP[kind], c.text);
-    if (had) await this.changed(() => this.index[kind].delete(c));
+    if (had) await this.changed(() => this.drop(kind, c));
     return had;
   }
 
@@ -180,7 +252,7 @@ export class AccessList {
     const gone = autos.slice(0, autos.length - max).map((e) => e.network);
     for (const n of gone) {
       await this.store.mapDel(MAP.deny, n);
-      this.index.deny.delete(AccessList.network(n));
+      this.drop('deny', AccessList.network(n));
     }
     await this.changed(() => {});
     return gone;

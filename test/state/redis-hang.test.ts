@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { start, USERS } from '../protocol/support.js';
 import { ehloClient, codes } from '../helpers/smtp-client.js';
 import { startRedis } from '../helpers/redis.js';
-import { storeErrors } from '../../src/state/store-errors.js';
 import { validateConfig } from '../../src/config/load.js';
 
 describe('C1 a hung Redis (issue 9, defect 4)', { timeout: 60_000 }, () => {
@@ -24,15 +23,17 @@ describe('C1 a hung Redis (issue 9, defect 4)', { timeout: 60_000 }, () => {
       const { c } = await ehloClient(ts.ports.mx);
       try {
         assert.deepEqual((await c.pipeline(['MAIL FROM:<sender@client.test>', `RCPT TO:<${USERS.alice.address}>`])).map(codes), ['250 2.1.0', '250 2.1.5']);
-        const before = { ...storeErrors };
+        const errors = ts.server.store.errors;
+        const before = { total: errors.total, timeouts: errors.timeouts };
         redis.pause();
         const t0 = Date.now();
         const r = await c.cmd('DATA', 10_000);
         const took = Date.now() - t0;
         assert.equal(codes(r), '451 4.3.0', r.text);
         assert.ok(took >= 700 && took < 4000, `answered after ${took} ms (commandTimeoutMs 800; the runner's limit is 30 s)`);
-        assert.equal(storeErrors.total, before.total + 1, 'the failed store call is counted');
-        assert.equal(storeErrors.timeouts, before.timeouts + 1, 'as a timeout');
+        assert.equal(errors.total, before.total + 1, 'the failed store call is counted');
+        assert.equal(errors.timeouts, before.timeouts + 1, 'as a timeout');
+        assert.match(await ts.server.metrics.text(), /^rampart_store_timeouts_total\{op="\w+"\} 1$/m, 'and the metrics read that count');
         const d = ts.logs.find((l) => l.event === 'decision' && l.check === 'data.largeMessageSafety');
         assert.ok(d, 'the decision names the check');
         assert.equal(d.action, 'tempfail');
