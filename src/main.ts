@@ -25,6 +25,10 @@ import { postmasterDomain } from './policy/rcpt/recipient-domain.js';
 import { AccessList } from './state/access-list.js';
 import { startAutoDeny } from './policy/auto-deny.js';
 import { networkWarnings } from './policy/networks.js';
+import { DecisionEvents } from './policy/decision-events.js';
+import { PolicyEngine } from './policy/session-policy.js';
+import type { PolicyDeps } from './policy/types.js';
+import { SpoolFreeSpace } from './spool/free-space.js';
 
 export interface StartOptions {
   configPath?: string;
@@ -44,6 +48,8 @@ export interface RunningServer {
   store: SharedStore;
   dns: DnsResolver;
   abuse: AbuseEvents;
+  /** Every decision and mark, published once by finalize() (metrics and the admin API subscribe). */
+  decisions: DecisionEvents;
   /** R2 allow/deny lists (H6 adds to the deny list). */
   access: AccessList;
   spool: Spool;
@@ -78,7 +84,10 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
   await access.load().catch((e: Error) => access.onError(e));
   access.startRefresh(config.access.refreshMs);
   startAutoDeny({ abuse, access, store, config: () => config, log });
-  const policyDeps = { directory, store, dns, abuse, log, now: () => Date.now(), access };
+  const decisions = new DecisionEvents();
+  const spoolSpace = new SpoolFreeSpace(spool.root); // P5 spool.minFreeBytes: statfs, cached 1 s
+  const policyDeps: PolicyDeps = { directory, store, dns, abuse, events: decisions, log, now: () => Date.now(), access, spoolSpace };
+  const engine = new PolicyEngine(policy, policyDeps);
   const auth = { verify: (user: string, pw: string) => directory.verifyPassword(user, pw) };
 
   const host = {
@@ -87,7 +96,7 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
     sessionDeps(listener: Listener): SessionDeps {
       // Each new session takes the snapshot current at its start (reload never changes a live session).
       const l = config.listeners.find((x) => x.name === listener.name) ?? listener;
-      return { config, listener: l, policy, policyDeps, submitter: spool, auth, tls, log };
+      return { config, listener: l, policy: engine, submitter: spool, auth, tls, log };
     },
   };
 
@@ -169,7 +178,7 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
 
   if (opts.announce) announce(config, ports, demo);
 
-  return { config: () => config, ports, directory, store, dns, abuse, access, spool, scheduler, log, demo, reload, stop };
+  return { config: () => config, ports, directory, store, dns, abuse, decisions, access, spool, scheduler, log, demo, reload, stop };
 }
 
 function announce(config: Snapshot, ports: Record<string, number>, demo: { address: string; password: string } | undefined): void {

@@ -3,7 +3,7 @@
 // `relay.disableAllCatchalls` is config, so it is not read here: callers pass it.
 
 import type Database from 'better-sqlite3';
-import { DirectoryError, normalizeAddress, normalizeDomain } from './store.js';
+import { DirectoryError, normalizeAddress, normalizeDomain } from './names.js';
 
 export const CATCHALLS_SCHEMA = `
 CREATE TABLE IF NOT EXISTS catchalls (

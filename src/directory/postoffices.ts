@@ -4,7 +4,7 @@
 // Kept in the directory's SQLite file, next to the domains table.
 
 import type Database from 'better-sqlite3';
-import { DirectoryError, normalizeDomain } from './store.js';
+import { DirectoryError, normalizeDomain } from './names.js';
 
 export const POSTOFFICES_SCHEMA = `
 CREATE TABLE IF NOT EXISTS postoffices (

@@ -5,7 +5,7 @@
 
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
-import { DirectoryError, normalizeAddress, normalizeDomain } from './store.js';
+import { DirectoryError, normalizeAddress, normalizeDomain } from './names.js';
 
 const count = z.number().int().positive();
 

@@ -9,11 +9,9 @@ import { hashPassword, verifyPassword as verifyHash } from './password.js';
 import { SenderLimits } from './sender-limits.js';
 import { Postoffices } from './postoffices.js';
 import { Catchalls } from './catchalls.js';
+import { DirectoryError, normalizeAddress, normalizeDomain } from './names.js';
 
-/** A problem the user can fix (bad syntax, unknown or duplicate name). The message is one sentence. */
-export class DirectoryError extends Error {
-  override name = 'DirectoryError';
-}
+export { DirectoryError, normalizeAddress, normalizeDomain };
 
 export type Recipient =
   | { kind: 'mailbox'; address: string }
@@ -50,31 +48,6 @@ CREATE TABLE IF NOT EXISTS aliases (
 CREATE INDEX IF NOT EXISTS aliases_domain ON aliases(domain);
 `;
 
-const LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
-const DOMAIN_RE = new RegExp(`^${LABEL}(?:\\.${LABEL})*$`);
-const LOCAL_RE = /^[^\s@"\\()<>,;:[\]\x00-\x1f\x7f]{1,64}$/;
-
-/** Lower-cases and validates a domain name; throws DirectoryError when malformed. */
-export function normalizeDomain(name: string): string {
-  const d = name.trim().toLowerCase();
-  if (d.length > 253 || !DOMAIN_RE.test(d)) throw new DirectoryError(`"${name}" is not a valid domain name.`);
-  return d;
-}
-
-/** Lower-cases and validates "local@domain"; throws DirectoryError when malformed. */
-export function normalizeAddress(address: string): { address: string; local: string; domain: string } {
-  const a = address.trim().toLowerCase();
-  const at = a.lastIndexOf('@');
-  const local = a.slice(0, at);
-  const domain = a.slice(at + 1);
-  if (at <= 0 || !LOCAL_RE.test(local) || local.startsWith('.') || local.endsWith('.') || local.includes('..')) {
-    throw new DirectoryError(`"${address}" is not a valid address (expected local@domain).`);
-  }
-  if (domain.length > 253 || !DOMAIN_RE.test(domain)) {
-    throw new DirectoryError(`"${address}" is not a valid address: "${domain}" is not a valid domain name.`);
-  }
-  return { address: `${local}@${domain}`, local, domain };
-}
 
 /** Splits an address without validating (for lookups, where bad input simply matches nothing). */
 function splitLoose(address: string): { address: string; domain: string } {
