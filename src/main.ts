@@ -12,7 +12,7 @@ import { ensureDemo } from './directory/demo.js';
 import { Spool } from './spool/spool.js';
 import { Scheduler, realClock, type Clock } from './scheduler/scheduler.js';
 import { PolicyRunner } from './policy/runner.js';
-import { builtinChecks } from './policy/checks.js';
+import { builtinChecks, withPlugins } from './policy/checks.js';
 import { loadTls } from './listener/tls-context.js';
 import { ConnectionLimits } from './listener/connection-limits.js';
 import { startListener } from './listener/server.js';
@@ -27,7 +27,7 @@ import { startAutoDeny } from './policy/auto-deny.js';
 import { networkWarnings } from './policy/networks.js';
 import { DecisionEvents } from './policy/decision-events.js';
 import { PolicyEngine } from './policy/session-policy.js';
-import type { PolicyDeps } from './policy/types.js';
+import type { Check, PolicyDeps } from './policy/types.js';
 import { SpoolFreeSpace } from './spool/free-space.js';
 
 export interface StartOptions {
@@ -38,6 +38,8 @@ export interface StartOptions {
   clock?: Clock;
   /** Print the demo mailbox and how to reach it (the CLI does). */
   announce?: boolean;
+  /** Plugin checks (registered with registerCheck first); each runs after the built-ins of its stage. */
+  checks?: readonly Check[];
 }
 
 export interface RunningServer {
@@ -73,7 +75,7 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
   const queued = await spool.open();
   const scheduler = new Scheduler(config, spool, directory, log, opts.clock ?? realClock);
   spool.onQueued = (id, committed) => scheduler.enqueue(id, committed);
-  const policy = new PolicyRunner(builtinChecks);
+  const policy = new PolicyRunner(withPlugins(builtinChecks, opts.checks));
   const limits = new ConnectionLimits(config.limits.maxConnections, config.limits.maxConnectionsPerIp);
   const sessions = new Set<SmtpSession>();
   const abuse = new AbuseEvents();

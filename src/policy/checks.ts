@@ -3,6 +3,7 @@
 // in the same order, in policy/registry.ts (a test holds the two together).
 
 import type { Check, Stage } from './types.js';
+import { findCheck } from './registry.js';
 import { relay } from './rcpt/relay.js';
 import { localRecipient } from './rcpt/local-recipient.js';
 import { authenticatedSenderMustUsePostoffice } from './mail/authenticated-sender-must-use-postoffice.js';
@@ -33,3 +34,19 @@ export const builtinChecks: Readonly<Record<Stage, readonly Check[]>> = {
   data: [dataSpoolFreeSpace, recipientCutoff, largeMessageSafety],
   eod: [],
 };
+
+/**
+ * The plugin API's second half: checks written in TypeScript, each registered
+ * first (registry.ts registerCheck), run after the built-ins of their stage.
+ */
+export function withPlugins(base: Readonly<Record<Stage, readonly Check[]>>, plugins: readonly Check[] = []): Readonly<Record<Stage, readonly Check[]>> {
+  const out = { ...base } as Record<Stage, readonly Check[]>;
+  for (const c of plugins) {
+    const info = findCheck(c.name);
+    if (!info || info.kind !== 'check') throw new Error(`plugin check ${c.name} is not registered (registerCheck)`);
+    const stage = info.stage as Stage;
+    if (!(stage in out)) throw new Error(`plugin check ${c.name}: stage ${info.stage} runs no checks`);
+    out[stage] = [...out[stage], c];
+  }
+  return out;
+}

@@ -97,7 +97,7 @@ export class Spool implements Submitter {
         // gone or unusable: try the next one
       }
     }
-    return { fh: await open(path, 'wx', 0o600), oldSize: 0 };
+    return { fh: await open(path, 'wx+', 0o600), oldSize: 0 }; // read too: eod checks may stream a large message back
   }
 
   /** Moves a file that is no longer needed into the free pool (or deletes it when the pool is full). */
