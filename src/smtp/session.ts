@@ -59,8 +59,15 @@ export class SmtpSession implements DataPort, AuthPort, Transaction {
   private readonly started = Date.now();
   private closeReason = 'quit';
 
+  readonly policy: SessionPolicy;
+  readonly submitter: Submitter;
+  readonly log: Logger;
+  readonly tls: TlsProvider;
+  readonly auth: Authenticator;
+
   /** `id`: given by the listener when it decided something about the connection before the session. */
   constructor(socket: Socket, readonly deps: SessionDeps, id = newSessionId()) {
+    ({ policy: this.policy, submitter: this.submitter, log: this.log, tls: this.tls, auth: this.auth } = deps);
     this.socket = socket;
     this.info = {
       id,
@@ -81,26 +88,6 @@ export class SmtpSession implements DataPort, AuthPort, Transaction {
 
   get config(): Snapshot {
     return this.deps.config;
-  }
-
-  get policy(): SessionPolicy {
-    return this.deps.policy;
-  }
-
-  get submitter(): Submitter {
-    return this.deps.submitter;
-  }
-
-  get log(): Logger {
-    return this.deps.log;
-  }
-
-  get tls(): TlsProvider {
-    return this.deps.tls;
-  }
-
-  get auth(): Authenticator {
-    return this.deps.auth;
   }
 
   get tx(): Transaction {
