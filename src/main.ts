@@ -13,7 +13,7 @@ import { ensureDemo } from './directory/demo.js';
 import { Spool } from './spool/spool.js';
 import { Scheduler, realClock, type Clock } from './scheduler/scheduler.js';
 import { PolicyRunner } from './policy/runner.js';
-import { builtinChecks } from './policy/checks.js';
+import { builtinChecks, withPlugins } from './policy/checks.js';
 import { loadTls } from './listener/tls-context.js';
 import { ConnectionLimits } from './listener/connection-limits.js';
 import { startListener } from './listener/server.js';
@@ -29,6 +29,9 @@ import { keepRestartOnly, restartOnlyChanges } from './config/restart-only.js';
 import { RedisStore } from './state/redis-store.js';
 import type { CountingStore } from './state/store-errors.js';
 import { DecisionEvents } from './policy/decision-events.js';
+import { PolicyEngine } from './policy/session-policy.js';
+import type { Check, PolicyDeps } from './policy/types.js';
+import { SpoolFreeSpace } from './spool/free-space.js';
 import { Metrics } from './metrics/metrics.js';
 import { instrumentDns } from './metrics/instrument.js';
 import { observe } from './metrics/observe.js';
@@ -42,6 +45,8 @@ export interface StartOptions {
   clock?: Clock;
   /** Where to print the listeners, the demo mailbox and how to reach it (the CLI passes its stderr). */
   announce?: { write(s: string): unknown };
+  /** Plugin checks (registered with registerCheck first); each runs after the built-ins of its stage. */
+  checks?: readonly Check[];
 }
 
 export interface RunningServer {
@@ -53,12 +58,12 @@ export interface RunningServer {
   store: CountingStore;
   dns: DnsResolver;
   abuse: AbuseEvents;
+  /** Every decision and mark, published once by finalize() (metrics and the admin API subscribe). */
+  decisions: DecisionEvents;
   /** R2 allow/deny lists (H6 adds to the deny list). */
   access: AccessList;
   spool: Spool;
   scheduler: Scheduler;
-  /** Every policy decision, published by finalize(); metrics and the admin API subscribe. */
-  decisions: DecisionEvents;
   metrics: Metrics;
   /** Bound port of the admin listener (admin.port 0 resolved); absent without one. */
   adminPort?: number;
@@ -89,7 +94,7 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
   const queued = await spool.open();
   const scheduler = new Scheduler(config, spool, directory, log, opts.clock ?? realClock);
   spool.onQueued = (id, committed) => scheduler.enqueue(id, committed);
-  const policy = new PolicyRunner(builtinChecks);
+  const policy = new PolicyRunner(withPlugins(builtinChecks, opts.checks));
   const limits = new ConnectionLimits(config.limits.maxConnections, config.limits.maxConnectionsPerIp);
   const sessions = new Set<SmtpSession>();
   const abuse = new AbuseEvents();
@@ -101,7 +106,9 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
   access.startRefresh(config.access.refreshMs);
   startAutoDeny({ abuse, access, store, config: () => config, log });
   observe(metrics, { decisions, abuse, access, spool });
-  const policyDeps = { directory, store, dns, abuse, log, now: () => Date.now(), access };
+  const spoolSpace = new SpoolFreeSpace(spool.root); // P5 spool.minFreeBytes: statfs, cached 1 s
+  const policyDeps: PolicyDeps = { directory, store, dns, abuse, events: decisions, log, now: () => Date.now(), access, spoolSpace };
+  const engine = new PolicyEngine(policy, policyDeps);
   const auth = { verify: (user: string, pw: string) => directory.verifyPassword(user, pw) };
 
   const host = {
@@ -111,7 +118,7 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
     sessionDeps(listener: Listener): SessionDeps {
       // Each new session takes the snapshot current at its start (reload never changes a live session).
       const l = config.listeners.find((x) => x.name === listener.name) ?? listener;
-      return { config, listener: l, policy, policyDeps, submitter: spool, auth, tls, log };
+      return { config, listener: l, policy: engine, submitter: spool, auth, tls, log };
     },
   };
 
@@ -216,7 +223,7 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
 
   if (opts.announce) announce(opts.announce, config, ports, demo, admin?.port);
 
-  return { config: () => config, ports, directory, store, dns, abuse, access, spool, scheduler, decisions, metrics, adminPort: admin?.port, log, demo, reload, stop, stopped };
+  return { config: () => config, ports, directory, store, dns, abuse, decisions, access, spool, scheduler, metrics, adminPort: admin?.port, log, demo, reload, stop, stopped };
 }
 
 function announce(out: { write(s: string): unknown }, config: Snapshot, ports: Record<string, number>, demo: { address: string; password: string } | undefined, adminPort: number | undefined): void {

@@ -5,7 +5,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { wrapAt, truncateAt, utf8Cut, MAX_LINE, type WrapContext } from './long-lines.js';
-import { clean, longestLine, parseMime, decodeQp, MemorySink, settings } from './test-support.js';
+import { clean, longestLine, parseMime, decodeQp, MemorySink, settings, testDecide } from './test-support.js';
 import { CleanupPipeline } from './pipeline.js';
 
 const b = (s: string) => Buffer.from(s, 'latin1');
@@ -129,7 +129,7 @@ describe('S7 long lines in the stream', { timeout: 60_000 }, () => {
   });
 
   test('S7 wrap of a huge single line keeps memory flat and every line within 1000 octets', async () => {
-    const p = new CleanupPipeline(settings({ longLines: 'wrap' }));
+    const p = new CleanupPipeline(settings({ longLines: 'wrap' }), testDecide());
     const sink = new MemorySink(false);
     const chunk = Buffer.alloc(64 * 1024, 'w'); // one line, reused: nothing may hold on to it
     await p.write(Buffer.from('Subject: big\r\n\r\n'), sink);

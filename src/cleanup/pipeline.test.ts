@@ -25,7 +25,6 @@ describe('cleanup settings', () => {
       parameterLengthLimit: 1024,
       nameParameterLengthLimit: 128,
       mimeProcessing: false,
-      warn: [],
     });
   });
 

@@ -1,5 +1,6 @@
 // The cleanup stage for one message: S5 (header lines), S6 (header size), S7 (long
-// lines), S8 (MIME parameter lengths), streaming. The Intake feeds it the client's
+// lines), S8 (MIME parameter lengths), streaming. Its refusals (S5, S7 reject) are
+// decided by the caller's `decide` (finalize(): warn mode, log line, counts). The Intake feeds it the client's
 // message (after the DATA decoder: dot-unstuffed, CRLF line ends; or BDAT content) and
 // it writes the cleaned bytes to the spool sink. Our Received header is written before
 // and never passes through here. At the end it answers with the refusal, if any.
@@ -13,7 +14,7 @@
 import type { Decision } from '../core/decision.js';
 import { reject } from '../core/decision.js';
 import type { Listener, Snapshot } from '../config/load.js';
-import type { MessageSink } from '../smtp/submitter.js';
+import type { MessageSink } from '../core/submission.js';
 import { LineStream, Output, type LongLineEvents } from './line-stream.js';
 import { MimeStructure } from './mime-structure.js';
 import { HeaderLineCounter, HEADER_LINES_CHECK, tooManyHeaderLines } from './header-lines.js';
@@ -33,8 +34,6 @@ export interface CleanupSettings {
   parameterLengthLimit: number;
   nameParameterLengthLimit: number;
   mimeProcessing: boolean;
-  /** Checks in warn mode (policy.warn): decided and logged, not enforced. */
-  warn: readonly string[];
 }
 
 /** The settings for a message received on `listener` under `config`. */
@@ -47,7 +46,6 @@ export function cleanupSettings(config: Snapshot, listener: Listener): CleanupSe
     parameterLengthLimit: l.parameterLengthLimit,
     nameParameterLengthLimit: l.nameParameterLengthLimit,
     mimeProcessing: l.mimeProcessing,
-    warn: config.policy.warn,
   };
 }
 
@@ -66,8 +64,14 @@ export interface CleanupStats {
   paramsTruncated: string[];
 }
 
-/** Where warn-mode decisions and the summary of changes are logged. */
+/** Where the summary of changes is logged. */
 export type CleanupLog = (fields: Record<string, unknown>, msg: string) => void;
+
+/**
+ * How a violation is decided: finalize() in the server (logs, counts, warn mode).
+ * Returns the decision to enforce, or undefined when its check is in warn mode.
+ */
+export type CleanupDecide = (d: Decision) => Decision | undefined;
 
 export class CleanupPipeline {
   /** The refusal to answer with at end of data (first violation enforced). */
@@ -82,6 +86,7 @@ export class CleanupPipeline {
 
   constructor(
     readonly settings: CleanupSettings,
+    private readonly decide: CleanupDecide,
     private readonly log?: CleanupLog,
   ) {
     this.headerLines = new HeaderLineCounter(settings.maxHeaderLines);
@@ -119,13 +124,11 @@ export class CleanupPipeline {
     this.lines = new LineStream(structure, this.events);
   }
 
-  /** Records a violation; true when it is enforced (the message will be refused). */
+  /** Decides a violation (once per check); true when it is enforced (the message will be refused). */
   private violation(d: Decision): boolean {
-    if (this.settings.warn.includes(d.check)) {
-      this.log?.({ event: 'decision', stage: 'eod', check: d.check, feature: d.feature, action: d.action, code: d.code, enhanced: d.enhanced, reason: d.reason, warn: true }, 'decision (warn mode: not enforced)');
-      return false;
-    }
-    this.refusal ??= d;
+    const enforced = this.decide(d);
+    if (!enforced) return false;
+    this.refusal ??= enforced;
     return true;
   }
 

@@ -2,13 +2,27 @@
 // message in odd-sized chunks, and a MIME parse of the result with an independent
 // parser (@zone-eu/mailsplit, libmime) to check the output is still valid MIME.
 
+import { Readable } from 'node:stream';
 import { Splitter } from '@zone-eu/mailsplit';
-import type { MessageSink } from '../smtp/submitter.js';
+import type { MessageSink } from '../core/submission.js';
 import type { Decision } from '../core/decision.js';
-import { CleanupPipeline, type CleanupSettings, type CleanupStats } from './pipeline.js';
+import { CleanupPipeline, type CleanupDecide, type CleanupSettings, type CleanupStats } from './pipeline.js';
 
-export function settings(o: Partial<CleanupSettings> = {}): CleanupSettings {
-  return { maxHeaderLines: 150, headerLimit: undefined, longLines: 'truncate', parameterLengthLimit: 1024, nameParameterLengthLimit: 128, mimeProcessing: false, warn: [], ...o };
+/** Cleanup settings for a test; `warn` names the checks the test's decide() treats as warn mode. */
+export type TestSettings = Partial<CleanupSettings> & { warn?: string[] };
+
+export function settings(o: TestSettings = {}): CleanupSettings {
+  const { warn: _warn, ...rest } = o;
+  return { maxHeaderLines: 150, headerLimit: undefined, longLines: 'truncate', parameterLengthLimit: 1024, nameParameterLengthLimit: 128, mimeProcessing: false, ...rest };
+}
+
+/** finalize()'s warn mode in small: a check named in `warn` is logged (into `logs`) and not enforced. */
+export function testDecide(warn: readonly string[] = [], logs: Array<Record<string, unknown>> = []): CleanupDecide {
+  return (d) => {
+    const w = warn.includes(d.check);
+    logs.push({ event: 'decision', check: d.check, feature: d.feature, action: d.action, code: d.code, enhanced: d.enhanced, reason: d.reason, warn: w || undefined });
+    return w ? undefined : d;
+  };
 }
 
 export class MemorySink implements MessageSink {
@@ -22,6 +36,12 @@ export class MemorySink implements MessageSink {
     if (this.keep) this.chunks.push(Buffer.from(b)); // copied: the input may be reused
     // Back-pressure now and then, as the spool sink does.
     return this.chunks.length % 5 === 0 ? new Promise((r) => setImmediate(r)) : undefined;
+  }
+  get size(): number {
+    return this.bytes;
+  }
+  stream(): Readable {
+    return Readable.from(this.chunks, { objectMode: false });
   }
   async commit(): Promise<void> {}
   async abort(): Promise<void> {}
@@ -48,10 +68,10 @@ function* sizes(seed: number, max: number): Generator<number> {
 }
 
 /** Runs a message through a pipeline; `chunking`: fixed size, or a seed for random sizes up to 3000. */
-export async function clean(msg: string | Buffer, o: Partial<CleanupSettings> = {}, chunking: number | { seed: number } = 65536): Promise<Cleaned> {
+export async function clean(msg: string | Buffer, o: TestSettings = {}, chunking: number | { seed: number } = 65536): Promise<Cleaned> {
   const buf = typeof msg === 'string' ? Buffer.from(msg, 'latin1') : msg;
   const logs: Array<Record<string, unknown>> = [];
-  const p = new CleanupPipeline(settings(o), (f) => logs.push(f));
+  const p = new CleanupPipeline(settings(o), testDecide(o.warn, logs), (f) => logs.push(f));
   const sink = new MemorySink();
   const gen = typeof chunking === 'number' ? undefined : sizes(chunking.seed, 3000);
   for (let i = 0; i < buf.length; ) {

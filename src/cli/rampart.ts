@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, loadConfig, type Snapshot } from '../config/load.js';
+import { checkListText } from '../policy/registry.js';
 import { DirectoryError } from '../directory/store.js';
 import { CliOutput, UsageError, snapshotOf, withOps, run, runAll, type CliIo, type GlobalOpts } from './common.js';
 import { addDomain, listDomains, removeDomain } from '../ops/domains.js';
@@ -65,7 +66,8 @@ function buildProgram(out: CliOutput): Command {
   config
     .command('check')
     .description('validate the configuration and print a summary')
-    .action((_opts, cmd: Command) => {
+    .option('--checks', 'also list every check and guard, stage by stage in the order they run, with its feature and config keys')
+    .action((opts: { checks?: boolean }, cmd: Command) => {
       const { config: path } = cmd.optsWithGlobals<GlobalOpts>();
       let snap: Snapshot;
       try {
@@ -80,6 +82,8 @@ function buildProgram(out: CliOutput): Command {
       const listeners = snap.listeners.map((l) => `${l.name} (${l.kind}) ${l.addresses.map((a) => hostPort(a, l.port)).join(' ')}`);
       out.print(`listeners: ${listeners.join('; ')}`);
       for (const w of networkWarnings(snap)) out.print(`warning: ${w}`); // R1: proxy inside the LAN
+      if (snap.policy.warn.length) out.print(`warn mode: ${snap.policy.warn.join(', ')}`);
+      if (opts.checks) out.io.stdout.write(checkListText());
     });
 
   const domain = program.command('domain').description('manage local domains');

@@ -7,6 +7,7 @@ import { parseDocument } from 'yaml';
 import { ConfigSchema, type Config, type ListenerConfig } from './schema.js';
 import { embeddedDefault } from './embedded-default.js';
 import { resolveChannels, type Channel } from './channels-schema.js';
+import { checkListProblems } from '../policy/registry.js';
 
 export class ConfigError extends Error {
   constructor(public readonly source: string, public readonly problems: string[]) {
@@ -45,6 +46,9 @@ export function validateConfig(raw: unknown, source: string, baseDir: string): S
     );
     throw new ConfigError(source, problems);
   }
+  // Every list of check names is checked against the registry (policy/registry.ts).
+  const unknown = checkListProblems('policy.warn', result.data.policy.warn, { warn: true });
+  if (unknown.length) throw new ConfigError(source, unknown);
   return resolveSnapshot(result.data, source, baseDir);
 }
 

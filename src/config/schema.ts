@@ -26,7 +26,7 @@ export const ListenerSchema = z
     port: port.describe('TCP port: 25 for mx, 587 for submission, 465 for submissions in production (below 1024 needs CAP_NET_BIND_SERVICE, see docs/OPERATIONS.md); 0 picks a free port (tests).'),
     requireAuth: z.boolean().optional().describe('Refuse MAIL before AUTH. Default: true for submission and submissions, false for mx.'),
     allowInsecureAuth: z.boolean().default(false).describe('Offer AUTH without TLS. Accepted only when every address is loopback.'),
-    pregreetWaitMs: z.number().int().min(0).max(30000).optional().describe('P4 early-talker test: wait this long before the greeting; a client that talks first is dropped. Default 300 on mx, 0 otherwise.'),
+    pregreetWaitMs: z.number().int().min(0).max(30000).optional().describe('P4 early-talker test: wait this long before the greeting; a client that talks first is dropped (554 5.5.1). Skipped for relay.lanNetworks and allow-listed clients, and for an IP that passed within limits.pregreetPassTtlMs. Default 300 on mx, 0 otherwise.'),
     ...listenerSizeFields, // S1/S3/S4 per listener (size-limits-schema.ts)
     ...listenerRelayFields, // R9 hideClientIp, R1 proxyProtocol (relay-access-schema.ts)
     ...listenerCleanupFields, // S6 headerLimit, S7 longLines (cleanup-schema.ts)
@@ -57,6 +57,9 @@ export const ConfigSchema = z
         maxRecipients: positiveInt.default(1000).describe('H7: recipients per message; past it 452 4.5.3.'),
         maxConnections: positiveInt.default(1000).describe('P4: concurrent connections over all listeners; past it 421 4.7.0.'),
         maxConnectionsPerIp: positiveInt.default(50).describe('P4: concurrent connections from one client IP; past it 421 4.7.0.'),
+        maxConnectionRatePerIp: z.number().int().min(0).default(60).describe('P4 (Postfix anvil smtpd_client_connection_rate_limit): new connections from one client IP within connectionRateWindowMs, over all listeners and nodes (shared store); past it 421 4.7.0. relay.lanNetworks and allow-listed clients are exempt; 0 = off. Default 60 per minute: a real MTA sends many messages over one connection, a bot opens one per try.'),
+        connectionRateWindowMs: z.number().int().min(1000).max(3600000).default(60000).describe('P4: the sliding window of maxConnectionRatePerIp (Postfix anvil_rate_time_unit). Default 60000 (one minute).'),
+        pregreetPassTtlMs: z.number().int().min(0).default(86400000).describe('P4 (Postfix postscreen_greet_ttl): how long a client IP that waited for the greeting is remembered (shared store) and skips the pregreet wait. Default 1 day; 0 = test every connection.'),
         maxCommandLine: z.number().int().min(512).max(65536).default(512).describe('P4: longest command line in octets including CRLF (RFC 5321 4.5.3.1.4). AUTH lines may be up to 12288 (RFC 4954).'),
         maxPipelinedBytes: z.number().int().min(4096).default(65536).describe('P4: unanswered pipelined command bytes buffered before the socket is paused.'),
         maxFailedCommands: z.number().int().min(0).default(20).describe('H5 (MailEnable "Drop a connection when the failed number of commands or recipients reaches"): refused commands and recipients in one session before 421 4.7.0 and disconnect; 0 = off. Low values hurt scripts that ignore replies.'),
@@ -137,6 +140,13 @@ export const ConfigSchema = z
     access: AccessSchema, // R2 access lists, H6 automatic deny (relay-access-schema.ts)
     auth: AuthSchema, // R4 failed AUTH limits (relay-access-schema.ts)
     admin: AdminSchema, // admin API, metrics, health checks (admin-schema.ts)
+    spool: z
+      .object({
+        minFreeBytes: z.number().int().min(0).default(104857600).describe('P5 (Postfix queue_minfree): free space the spool\'s file system must keep. Below it (or below 2 x a declared SIZE=, when larger) MAIL and DATA/BDAT get 452 4.3.1 before the body is sent. Measured with statfs, cached for one second. Default 100 MiB; 0 = off.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('The spool (P5): the reserve of free disk space it keeps.'),
     state: z
       .object({
         redis: z.string().regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL').optional().describe('C1: share rate windows, deny list and LMS keys through this Redis. Default: the embedded store under dataDir/state.sqlite.'),

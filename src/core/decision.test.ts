@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decisionProblem, accept, tempfail, reject, drop, type Action, type Decision } from './decision.js';
 
-const make = (action: Action, code: number, enhanced: string): Decision => ({ action, code, enhanced, text: 'x', check: 'test.check' });
+const make = (action: Action, code: number, enhanced: string): Decision => ({ action, code, enhanced, text: 'x', check: 'test.check', fault: 'client' });
 
 // Every action against one representative code of each class, with the matching enhanced class.
 const ok: Record<Action, number[]> = {
@@ -90,10 +90,10 @@ test('decisionProblem: 3-digit subject and detail are fine (RFC 3463 1*3digit)',
 });
 
 test('constructors set action, code, enhanced, text, check, reason and feature', () => {
-  assert.deepEqual(accept('c', 250, '2.0.0', 'ok'), { action: 'accept', code: 250, enhanced: '2.0.0', text: 'ok', check: 'c' });
-  assert.deepEqual(tempfail('c', 451, '4.3.0', 't', 'why', 'P4'), { action: 'tempfail', code: 451, enhanced: '4.3.0', text: 't', check: 'c', reason: 'why', feature: 'P4' });
-  assert.deepEqual(reject('c', 550, '5.1.1', 'r', 'why', 'R7'), { action: 'reject', code: 550, enhanced: '5.1.1', text: 'r', check: 'c', reason: 'why', feature: 'R7' });
-  assert.deepEqual(drop('c', 421, '4.7.0', 'd', 'why', 'H5'), { action: 'drop', code: 421, enhanced: '4.7.0', text: 'd', check: 'c', reason: 'why', feature: 'H5' });
+  assert.deepEqual(accept('c', 250, '2.0.0', 'ok'), { action: 'accept', code: 250, enhanced: '2.0.0', text: 'ok', check: 'c', fault: 'none' });
+  assert.deepEqual(tempfail('c', 451, '4.3.0', 't', 'why', 'P4'), { action: 'tempfail', code: 451, enhanced: '4.3.0', text: 't', check: 'c', reason: 'why', feature: 'P4', fault: 'client' });
+  assert.deepEqual(reject('c', 550, '5.1.1', 'r', 'why', 'R7'), { action: 'reject', code: 550, enhanced: '5.1.1', text: 'r', check: 'c', reason: 'why', feature: 'R7', fault: 'client' });
+  assert.deepEqual(drop('c', 421, '4.7.0', 'd', 'why', 'H5'), { action: 'drop', code: 421, enhanced: '4.7.0', text: 'd', check: 'c', reason: 'why', feature: 'H5', fault: 'client' });
   for (const d of [accept('c', 250, '2.0.0', 'x'), tempfail('c', 451, '4.3.0', 'x'), reject('c', 550, '5.1.1', 'x'), drop('c', 554, '5.7.1', 'x')]) {
     assert.equal(decisionProblem(d), undefined, d.action);
   }

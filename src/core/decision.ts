@@ -3,6 +3,18 @@
 
 export type Action = 'accept' | 'tempfail' | 'reject' | 'drop'; // drop = reply, then close
 
+/**
+ * Who caused a refusal. 'client': the client's own input or behaviour (counted by
+ * H5, may feed H6). 'server': our own trouble - a local error, full disk, DNS or
+ * store outage, a check that failed or timed out; never counted, never reported as
+ * abuse. 'none': not a fault at all (accept; flow control such as H7's 452 4.5.3,
+ * where the client is asked to send the rest later).
+ */
+export type Fault = 'client' | 'server' | 'none';
+
+/** Abuse a decision reports when enforced (H6 automatic deny listens): H5, R4, S4. */
+export type AbuseKind = 'failed-commands' | 'bad-auth' | 'large-message';
+
 export interface Decision {
   action: Action;
   /** Basic RFC 5321 reply code, e.g. 550. */
@@ -17,25 +29,47 @@ export interface Decision {
   feature?: string;
   /** Detail for the log only, never sent to the client. */
   reason?: string;
+  /** Structured log-only detail, added to the decision's log line (e.g. octets counted). */
+  details?: Readonly<Record<string, string | number | boolean>>;
+  /** Who caused it; decides whether H5 counts it (only 'client'). */
+  fault: Fault;
+  /** Set on decisions that report abuse (H6) when enforced and caused by the client. */
+  abuse?: AbuseKind;
 }
 
 /** undefined = the check has no opinion. */
 export type Verdict = Decision | undefined;
 
 export function accept(check: string, code: number, enhanced: string, text: string): Decision {
-  return { action: 'accept', code, enhanced, text, check };
+  return { action: 'accept', code, enhanced, text, check, fault: 'none' };
 }
 
+/** A temporary refusal caused by the client (e.g. a rate limit). For our own trouble use localFailure(). */
 export function tempfail(check: string, code: number, enhanced: string, text: string, reason?: string, feature?: string): Decision {
-  return { action: 'tempfail', code, enhanced, text, check, reason, feature };
+  return { action: 'tempfail', code, enhanced, text, check, reason, feature, fault: 'client' };
 }
 
 export function reject(check: string, code: number, enhanced: string, text: string, reason?: string, feature?: string): Decision {
-  return { action: 'reject', code, enhanced, text, check, reason, feature };
+  return { action: 'reject', code, enhanced, text, check, reason, feature, fault: 'client' };
 }
 
 export function drop(check: string, code: number, enhanced: string, text: string, reason?: string, feature?: string): Decision {
-  return { action: 'drop', code, enhanced, text, check, reason, feature };
+  return { action: 'drop', code, enhanced, text, check, reason, feature, fault: 'client' };
+}
+
+/** A temporary refusal caused by us (local error, full disk, DNS or store outage): never counted against the client. */
+export function localFailure(check: string, code: number, enhanced: string, text: string, reason?: string, feature?: string): Decision {
+  return { action: 'tempfail', code, enhanced, text, check, reason, feature, fault: 'server' };
+}
+
+/** The same decision with another cause (e.g. a drop because our own state is unavailable). */
+export function causedBy(d: Decision, fault: Fault): Decision {
+  return { ...d, fault };
+}
+
+/** The same decision reporting abuse when enforced (H6). */
+export function reportsAbuse(d: Decision, kind: AbuseKind): Decision {
+  return { ...d, abuse: kind };
 }
 
 /**

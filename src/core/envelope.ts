@@ -2,7 +2,7 @@
 // receive read-only views of these; only the session mutates them.
 
 import type { Address } from './address.js';
-import type { MailParams, RcptParams } from '../smtp/params.js';
+import type { MailParams, RcptParams } from './params.js';
 import type { Listener } from '../config/load.js';
 import type { Mark } from './mark.js';
 

@@ -1,15 +1,18 @@
 // Q1 local delivery into Maildir (the layout Dovecot reads: <home>/Maildir with
 // tmp/, new/, cur/). The file is written in tmp/, fsync'd, then renamed into new/
 // and new/ is fsync'd, so a delivered message survives a crash. Return-Path and
-// Delivered-To are prepended; the rest is the queued message byte for byte.
+// Delivered-To are prepended; the rest is the queued message byte for byte, as
+// spool/open-message.ts streams it (the fields added at end of data first).
 
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import { DirSync } from '../spool/dir-sync.js';
 import { mailboxNameProblem } from '../core/mailbox-name.js';
+import type { OutboundMessage } from './types.js';
 
-const COPY_CHUNK = 256 * 1024;
+/** Octets gathered before one write: a small message costs one write. */
+const WRITE_BATCH = 256 * 1024;
 let counter = 0;
 const host = osHostname().replace(/\//g, '\\057').replace(/:/g, '\\072');
 /** Open handles on busy Maildir new/ folders for grouped fsyncs; the least recently used is closed past the bound. */
@@ -32,14 +35,8 @@ function dirSyncFor(dir: string): DirSync {
   return sync;
 }
 
-export interface MaildirSource {
-  /** Queue file path and where the message starts in it. */
-  path: string;
-  offset: number;
-  size: number;
-  /** The message bytes, when the spool handed them over in memory (then the file is not read). */
-  body?: Buffer;
-}
+/** The message to deliver: its size and a fresh stream of it (spool/open-message.ts). */
+export type MaildirSource = Pick<OutboundMessage, 'size' | 'open'>;
 
 /**
  * Maildir of a mailbox: <dataDir>/mail/<domain>/<local>/Maildir. A name that cannot
@@ -80,8 +77,7 @@ export async function deliverToMaildir(dir: string, prefix: string, src: Maildir
     throw e;
   }
   try {
-    if (src.body) await writeAll(out, [head, src.body]);
-    else await copyFromQueueFile(out, head, src);
+    await copyMessage(out, head, src);
     await out.datasync();
   } catch (e) {
     await out.close().catch(() => {});
@@ -95,27 +91,26 @@ export async function deliverToMaildir(dir: string, prefix: string, src: Maildir
   return name;
 }
 
-async function copyFromQueueFile(out: import('node:fs/promises').FileHandle, head: Buffer, src: MaildirSource): Promise<void> {
-  const input = await open(src.path, 'r');
-  try {
-    let pos = src.offset;
-    const end = src.offset + src.size;
-    const buf = Buffer.allocUnsafe(Math.min(COPY_CHUNK, Math.max(src.size, 1)));
-    let first = true;
-    while (pos < end || first) {
-      const { bytesRead } = pos < end ? await input.read(buf, 0, Math.min(buf.length, end - pos), pos) : { bytesRead: 0 };
-      if (pos < end && bytesRead === 0) throw new Error('queue file is shorter than its message');
-      pos += bytesRead;
-      const body = buf.subarray(0, bytesRead);
-      await writeAll(out, first ? [head, body] : [body]);
-      first = false;
+/** Writes `head` and the message, gathering small pieces so a small message costs one write. */
+async function copyMessage(out: FileHandle, head: Buffer, src: MaildirSource): Promise<void> {
+  let batch: Buffer[] = [head];
+  let batched = head.length;
+  let copied = 0;
+  for await (const chunk of src.open() as AsyncIterable<Buffer>) {
+    copied += chunk.length;
+    batch.push(chunk);
+    batched += chunk.length;
+    if (batched >= WRITE_BATCH) {
+      await writeAll(out, batch);
+      batch = [];
+      batched = 0;
     }
-  } finally {
-    await input.close();
   }
+  if (batch.length) await writeAll(out, batch);
+  if (copied !== src.size) throw new Error(`message stream gave ${copied} octets, ${src.size} expected`);
 }
 
-async function writeAll(fh: import('node:fs/promises').FileHandle, bufs: Buffer[]): Promise<void> {
+async function writeAll(fh: FileHandle, bufs: Buffer[]): Promise<void> {
   let data = bufs.length === 1 ? bufs[0] : Buffer.concat(bufs);
   while (data.length) {
     const { bytesWritten } = await fh.write(data);

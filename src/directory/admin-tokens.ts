@@ -5,7 +5,8 @@
 
 import type Database from 'better-sqlite3';
 import { createHash, randomBytes } from 'node:crypto';
-import { DirectoryError, sqlLimit, type ListRange } from './store.js';
+import { DirectoryError } from './names.js';
+import { sqlLimit, type ListRange } from './list-range.js';
 
 export const ADMIN_TOKENS_SCHEMA = `
 CREATE TABLE IF NOT EXISTS admin_tokens (

@@ -3,7 +3,8 @@
 // `relay.disableAllCatchalls` is config, so it is not read here: callers pass it.
 
 import type Database from 'better-sqlite3';
-import { DirectoryError, normalizeAddress, normalizeDomain, requireMailboxName, sqlLimit, type ListRange } from './store.js';
+import { DirectoryError, normalizeAddress, normalizeDomain, requireMailboxName } from './names.js';
+import { sqlLimit, type ListRange } from './list-range.js';
 
 export const CATCHALLS_SCHEMA = `
 CREATE TABLE IF NOT EXISTS catchalls (

@@ -4,7 +4,8 @@
 // Kept in the directory's SQLite file, next to the domains table.
 
 import type Database from 'better-sqlite3';
-import { DirectoryError, normalizeDomain, sqlLimit, type ListRange } from './store.js';
+import { DirectoryError, normalizeDomain } from './names.js';
+import { sqlLimit, type ListRange } from './list-range.js';
 
 export const POSTOFFICES_SCHEMA = `
 CREATE TABLE IF NOT EXISTS postoffices (

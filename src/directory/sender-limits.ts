@@ -5,7 +5,8 @@
 
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
-import { DirectoryError, normalizeAddress, normalizeDomain, sqlLimit, type ListRange } from './store.js';
+import { DirectoryError, normalizeAddress, normalizeDomain } from './names.js';
+import { sqlLimit, type ListRange } from './list-range.js';
 
 const count = z.number().int().positive();
 

@@ -9,38 +9,16 @@ import { hashPassword, verifyPassword as verifyHash } from './password.js';
 import { SenderLimits } from './sender-limits.js';
 import { Postoffices } from './postoffices.js';
 import { Catchalls } from './catchalls.js';
-import { mailboxNameProblem } from '../core/mailbox-name.js';
 import { AdminTokens } from './admin-tokens.js';
+import { DirectoryError, normalizeAddress, normalizeDomain, requireMailboxName, type DirectoryErrorKind } from './names.js';
+import { sqlLimit, type ListRange } from './list-range.js';
 
-/** What kind of problem: malformed input, a name that names nothing, or a clash with what exists. */
-export type DirectoryErrorKind = 'invalid' | 'notFound' | 'conflict';
-
-/** A problem the user can fix (bad syntax, unknown or duplicate name). The message is one sentence. */
-export class DirectoryError extends Error {
-  override name = 'DirectoryError';
-
-  constructor(message: string, readonly kind: DirectoryErrorKind = 'invalid') {
-    super(message);
-  }
-}
+export { DirectoryError, normalizeAddress, normalizeDomain, requireMailboxName, sqlLimit };
+export type { DirectoryErrorKind, ListRange };
 
 export type Recipient =
   | { kind: 'mailbox'; address: string }
   | { kind: 'alias'; address: string; targets: string[] };
-
-/**
- * Keyset paging for list methods: the rows whose sort key comes after `after` (the
- * key of the last row of the previous page), at most `limit` of them (default: all).
- */
-export interface ListRange {
-  after?: string;
-  limit?: number;
-}
-
-/** SQLite's LIMIT: -1 means no limit. */
-export function sqlLimit(r: ListRange | undefined): number {
-  return r?.limit ?? -1;
-}
 
 export interface MailboxInfo {
   address: string;
@@ -82,42 +60,6 @@ CREATE TABLE IF NOT EXISTS aliases (
 );
 CREATE INDEX IF NOT EXISTS aliases_domain ON aliases(domain);
 `;
-
-const LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
-const DOMAIN_RE = new RegExp(`^${LABEL}(?:\\.${LABEL})*$`);
-const LOCAL_RE = /^[^\s@"\\()<>,;:[\]\x00-\x1f\x7f]{1,64}$/;
-
-/** Lower-cases and validates a domain name; throws DirectoryError when malformed. */
-export function normalizeDomain(name: string): string {
-  const d = name.trim().toLowerCase();
-  if (d.length > 253 || !DOMAIN_RE.test(d)) throw new DirectoryError(`"${name}" is not a valid domain name.`);
-  return d;
-}
-
-/** Lower-cases and validates "local@domain"; throws DirectoryError when malformed. */
-export function normalizeAddress(address: string): { address: string; local: string; domain: string } {
-  const a = address.trim().toLowerCase();
-  const at = a.lastIndexOf('@');
-  const local = a.slice(0, at);
-  const domain = a.slice(at + 1);
-  if (at <= 0 || !LOCAL_RE.test(local) || local.startsWith('.') || local.endsWith('.') || local.includes('..')) {
-    throw new DirectoryError(`"${address}" is not a valid address (expected local@domain).`);
-  }
-  if (domain.length > 253 || !DOMAIN_RE.test(domain)) {
-    throw new DirectoryError(`"${address}" is not a valid address: "${domain}" is not a valid domain name.`);
-  }
-  return { address: `${local}@${domain}`, local, domain };
-}
-
-/**
- * Every name created in a local domain (mailbox, alias, local alias or catchall
- * target) must be storable as a Maildir folder (core/mailbox-name.ts); remote
- * targets keep the wider RFC 5321 syntax ("a/b@remote.example" is a valid address).
- */
-export function requireMailboxName(a: { address: string; local: string }): void {
-  const problem = mailboxNameProblem(a.local);
-  if (problem) throw new DirectoryError(`"${a.address}" cannot be a local mailbox or alias: ${problem}.`);
-}
 
 /** Splits an address without validating (for lookups, where bad input simply matches nothing). */
 function splitLoose(address: string): { address: string; domain: string } {

@@ -1,4 +1,6 @@
-// P4: concurrent connections overall and per client IP.
+// P4: concurrent connections overall and per client IP. The listener asks for a
+// slot per connection; a full limit is decided as connect.maxConnections by
+// finalize() (policy/connect/connection-guards.ts).
 
 export class ConnectionLimits {
   private total = 0;
@@ -12,11 +14,11 @@ export class ConnectionLimits {
     this.maxPerIp = maxPerIp;
   }
 
-  /** Takes a slot, or names the limit that is full. */
-  acquire(ip: string): 'ok' | 'total' | 'per-ip' {
-    if (this.total >= this.maxTotal) return 'total';
+  /** Takes a slot, or names the limit that is full. `force` takes one past the limits (warn mode). */
+  acquire(ip: string, force = false): 'ok' | 'total' | 'per-ip' {
+    if (!force && this.total >= this.maxTotal) return 'total';
     const n = this.perIp.get(ip) ?? 0;
-    if (n >= this.maxPerIp) return 'per-ip';
+    if (!force && n >= this.maxPerIp) return 'per-ip';
     this.total++;
     this.perIp.set(ip, n + 1);
     return 'ok';

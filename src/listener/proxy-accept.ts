@@ -25,19 +25,15 @@ export interface ProxiedClient {
 
 /**
  * undefined: not proxied (no PROXY on this listener, or an untrusted source: serve directly).
- * null: the proxy failed to send a valid header; the socket was destroyed.
- * Otherwise the real client. The socket is left paused with any bytes after the header put
- * back; call resumeProxied() once the session or TLS is attached.
+ * { error }: the proxy failed to send a valid header (the caller decides connect.proxyProtocol
+ * and closes the socket). Otherwise the real client. The socket is left paused with any bytes
+ * after the header put back; applyProxied() lets them flow once the session is attached.
  */
-export async function proxiedClient(raw: Socket, ip: string, listener: Listener, log: Logger): Promise<ProxiedClient | undefined | null> {
+export async function proxiedClient(raw: Socket, ip: string, listener: Listener): Promise<ProxiedClient | undefined | { error: string }> {
   const pp = listener.proxyProtocol;
   if (!pp || !inNetworks(ip, pp.trusted)) return undefined;
   const r = await readProxyHeader(raw, pp.timeoutMs);
-  if (!r.ok) {
-    log.info({ event: 'decision', check: 'connect.proxyProtocol', feature: 'R1', listener: listener.name, proxy: ip, action: 'drop', reason: r.error }, 'bad or missing PROXY header: connection closed');
-    raw.destroy();
-    return null;
-  }
+  if (!r.ok) return { error: r.error };
   const h = r.header;
   if (h.command === 'local' || !h.source) {
     return { address: ip, port: raw.remotePort ?? 0, proxy: ip }; // health check or UNKNOWN: the proxy itself

@@ -3,11 +3,16 @@
 // bounded sets taken from the code (listener names, check names, reply codes,
 // method names): never an IP address, a sender or a recipient.
 // Who feeds what: observe.ts (decision and abuse events, access lists, spool
-// commits), instrument.ts (DNS resolver decorator), the store's own failure counts
-// (watchStore), and the listener's ConnectionObserver hook (connections, open sessions).
+// commits, and the connections the listener's guards refused), instrument.ts (DNS
+// resolver decorator), the store's own failure counts (watchStore), and the
+// listener's ConnectionObserver hook (sessions started, implicit TLS failures,
+// open sessions).
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ConnectionObserver, ConnectionOutcome } from '../listener/server.js';
+
+/** The outcome label: the observer's two, and the two the listener's guards decide (observe.ts). */
+export type ConnectionOutcomeLabel = ConnectionOutcome | 'refused_limit' | 'proxy_refused';
 import type { AccessList } from '../state/access-list.js';
 import type { CountingStore, OpErrors } from '../state/store-errors.js';
 
@@ -129,7 +134,7 @@ export class Metrics implements ConnectionObserver {
   }
 
   // ConnectionObserver (src/listener/server.ts)
-  connection(listener: string, outcome: ConnectionOutcome): void {
+  connection(listener: string, outcome: ConnectionOutcomeLabel): void {
     this.connections.inc({ listener, outcome });
     if (outcome === 'accepted') this.sessionsOpen.inc({ listener });
   }

@@ -2,7 +2,9 @@
 // (H5 failed commands, R4 failed AUTH, S4 Large Message Safety); listeners such
 // as the automatic deny list (H6) subscribe. Reporting never blocks the session.
 
-export type AbuseKind = 'failed-commands' | 'bad-auth' | 'large-message';
+import type { AbuseKind } from '../core/decision.js';
+
+export type { AbuseKind };
 
 export interface AbuseEvent {
   ip: string;

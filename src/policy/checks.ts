@@ -1,7 +1,9 @@
 // The fixed, documented order of checks per stage. Admins change settings, not
-// this list: the relay check cannot be removed.
+// this list: the relay check cannot be removed. Every check here has its entry,
+// in the same order, in policy/registry.ts (a test holds the two together).
 
 import type { Check, Stage } from './types.js';
+import { findCheck } from './registry.js';
 import { relay } from './rcpt/relay.js';
 import { localRecipient } from './rcpt/local-recipient.js';
 import { authenticatedSenderMustUsePostoffice } from './mail/authenticated-sender-must-use-postoffice.js';
@@ -17,15 +19,34 @@ import { recipientCutoff } from './data/recipient-cutoff.js';
 import { accessList } from './connect/access-list.js';
 import { disconnectBadAuthLimit } from './auth/disconnect-bad-auth-limit.js';
 import { spoofing } from './mail/spoofing.js';
+import { connectionRate } from './connect/connection-rate.js';
+import { mailSpoolFreeSpace, dataSpoolFreeSpace } from './data/spool-free-space.js';
 
 export const builtinChecks: Readonly<Record<Stage, readonly Check[]>> = {
-  connect: [accessList],
+  connect: [accessList, connectionRate],
   helo: [heloBlocklist],
   auth: [disconnectBadAuthLimit], // runs after each failed AUTH (R4)
-  mail: [mailMaxMessageSize, authenticatedSenderMustUsePostoffice, spoofing, ptr, senderDomainResolvable],
+  // spool free space first: when the disk is full nothing else matters, and it is a cached statfs.
+  mail: [mailSpoolFreeSpace, mailMaxMessageSize, authenticatedSenderMustUsePostoffice, spoofing, ptr, senderDomainResolvable],
   // relay first (R1, cannot be removed); maxRecipients next (H7's 452 before any lookup);
   // recipientsPerHour last: it counts the recipient it accepts, so every refusing check must run before it.
   rcpt: [relay, maxRecipients, localRecipient, rcptMaxMessageSize, recipientsPerHour],
-  data: [recipientCutoff, largeMessageSafety],
+  data: [dataSpoolFreeSpace, recipientCutoff, largeMessageSafety],
   eod: [],
 };
+
+/**
+ * The plugin API's second half: checks written in TypeScript, each registered
+ * first (registry.ts registerCheck), run after the built-ins of their stage.
+ */
+export function withPlugins(base: Readonly<Record<Stage, readonly Check[]>>, plugins: readonly Check[] = []): Readonly<Record<Stage, readonly Check[]>> {
+  const out = { ...base } as Record<Stage, readonly Check[]>;
+  for (const c of plugins) {
+    const info = findCheck(c.name);
+    if (!info || info.kind !== 'check') throw new Error(`plugin check ${c.name} is not registered (registerCheck)`);
+    const stage = info.stage as Stage;
+    if (!(stage in out)) throw new Error(`plugin check ${c.name}: stage ${info.stage} runs no checks`);
+    out[stage] = [...out[stage], c];
+  }
+  return out;
+}

@@ -13,6 +13,6 @@ export function isLanAddress(ip: string, config: Pick<Snapshot, 'relay'>): boole
 }
 
 /** Authenticated, or connecting from the LAN. */
-export function isTrustedClient(session: Readonly<SessionInfo>, config: Pick<Snapshot, 'relay'>): boolean {
+export function isTrustedClient(session: Readonly<Pick<SessionInfo, 'remoteAddress' | 'authUser'>>, config: Pick<Snapshot, 'relay'>): boolean {
   return session.authUser !== undefined || isLanAddress(session.remoteAddress, config);
 }

@@ -4,7 +4,7 @@
 // can never disagree. Subscribers must be cheap and must not throw: this runs on
 // the session's path.
 
-import type { Action } from '../core/decision.js';
+import type { Action, Fault } from '../core/decision.js';
 
 export interface DecisionEvent {
   /** Epoch milliseconds. */
@@ -21,6 +21,8 @@ export interface DecisionEvent {
   action: Action | 'mark';
   code?: number;
   enhanced?: string;
+  /** Who caused it: 'client' refusals count for H5; 'server' ones are our own trouble (disk, DNS, store). */
+  fault?: Fault;
   /** True when the check is in warn mode: logged and counted, not enforced. */
   warn?: boolean;
   /** Log-only detail (never sent to the client). */

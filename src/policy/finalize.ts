@@ -1,48 +1,115 @@
-// The one place that turns a check's verdict into the decision the session
-// answers with: validates codes, applies warn mode, logs one line, counts it.
+// The one place that turns a decision into what the session acts on. Every
+// refusal, drop, warn and mark of every stage passes here exactly once, whether a
+// runner check took it or a guard (connection limits, PROXY, pregreet, H5, S1-S8,
+// spool trouble): it validates the codes, applies warn mode, logs the single
+// decision line, counts it, publishes the DecisionEvent and reports abuse (H6).
 
-import { decisionProblem, tempfail, type Decision } from '../core/decision.js';
-import type { CheckContext } from './types.js';
+import { decisionProblem, localFailure, type Decision } from '../core/decision.js';
 import { formatAddress } from '../core/address.js';
+import type { Mark } from '../core/mark.js';
+import { isTrustedClient } from './client-trust.js';
+import type { DecisionScope } from './types.js';
 
-/** Decisions counted by "<check> <action>", read by metrics and tests. */
+/** Decisions counted by "<check> <action>" (or "<check> warn" / "<check> mark"), read by metrics and tests. */
 export const decisionCounts = new Map<string, number>();
 
 function count(key: string): void {
   decisionCounts.set(key, (decisionCounts.get(key) ?? 0) + 1);
 }
 
+/** True when `check` runs in warn mode under this scope's config. */
+export function inWarnMode(check: string, scope: Pick<DecisionScope, 'config'>): boolean {
+  return scope.config.policy.warn.includes(check);
+}
+
 /**
- * Returns the decision to act on, or undefined when the check's verdict is only
- * logged (warn mode). A malformed decision becomes 451 4.3.0: a broken check
- * never lets mail through.
+ * Returns the decision to act on, or undefined when it is only logged (warn mode).
+ * A malformed decision becomes 451 4.3.0 (our fault): a broken check never lets
+ * mail through and never counts against the client.
  */
-export function finalize(decision: Decision, ctx: CheckContext): Decision | undefined {
+export function finalize(decision: Decision, scope: DecisionScope): Decision | undefined {
   let d = decision;
   const problem = decisionProblem(d);
   if (problem) {
-    ctx.deps.log.error({ check: d.check, problem }, 'check returned a malformed decision');
-    d = tempfail(d.check, 451, '4.3.0', 'Temporary local problem, please try again later', `malformed decision: ${problem}`);
+    scope.deps.log.error({ check: d.check, problem }, 'check returned a malformed decision');
+    d = localFailure(d.check, 451, '4.3.0', 'Temporary local problem, please try again later', `malformed decision: ${problem}`, d.feature);
   }
-  const warn = d.action !== 'accept' && ctx.config.policy.warn.includes(d.check);
-  ctx.deps.log.info(
+  const warn = d.action !== 'accept' && inWarnMode(d.check, scope);
+  const from = scope.envelope ? formatAddress(scope.envelope.mailFrom) : undefined;
+  const rcpt = scope.rcpt ? formatAddress(scope.rcpt) : undefined;
+  scope.deps.log.info(
     {
       event: 'decision',
-      session: ctx.session.id,
-      client: ctx.session.remoteAddress,
-      stage: ctx.stage,
+      session: scope.session.id,
+      client: scope.session.remoteAddress,
+      stage: scope.stage,
       check: d.check,
       feature: d.feature,
       action: d.action,
       code: d.code,
       enhanced: d.enhanced,
+      fault: d.fault,
       reason: d.reason,
       warn: warn || undefined,
-      from: ctx.envelope ? formatAddress(ctx.envelope.mailFrom) : undefined,
-      rcpt: ctx.rcpt ? formatAddress(ctx.rcpt) : undefined,
+      from,
+      rcpt,
+      queueId: scope.queueId,
+      ...d.details,
     },
     warn ? 'decision (warn mode: not enforced)' : 'decision',
   );
   count(`${d.check} ${warn ? 'warn' : d.action}`);
-  return warn ? undefined : d;
+  scope.deps.events.publish({
+    time: Date.now(),
+    session: scope.session.id,
+    client: scope.session.remoteAddress,
+    listener: scope.session.listener?.name,
+    stage: scope.stage,
+    check: d.check,
+    feature: d.feature,
+    action: d.action,
+    code: d.code,
+    enhanced: d.enhanced,
+    fault: d.fault,
+    warn: warn || undefined,
+    reason: d.reason,
+    from,
+    rcpt,
+    queueId: scope.queueId,
+  });
+  if (warn) return undefined;
+  // Only the client's own doing feeds the automatic deny list: our trouble never does.
+  if (d.abuse && d.fault === 'client') {
+    scope.deps.abuse.report({
+      ip: scope.session.remoteAddress,
+      kind: d.abuse,
+      feature: d.feature ?? d.check,
+      trusted: isTrustedClient(scope.session, scope.config),
+      detail: `${d.check}: ${d.reason ?? d.text}`,
+    });
+  }
+  return d;
+}
+
+/** Logs, counts and publishes a mark (it changes no reply). The caller keeps it on the envelope. */
+export function finalizeMark(m: Mark, scope: DecisionScope): void {
+  const from = scope.envelope ? formatAddress(scope.envelope.mailFrom) : undefined;
+  scope.deps.log.info(
+    { event: 'decision', session: scope.session.id, client: scope.session.remoteAddress, stage: scope.stage, check: m.check, feature: m.feature, action: 'mark', score: m.score, header: m.header?.name, reason: m.reason, from },
+    'decision',
+  );
+  count(`${m.check} mark`);
+  scope.deps.events.publish({
+    time: Date.now(),
+    session: scope.session.id,
+    client: scope.session.remoteAddress,
+    listener: scope.session.listener?.name,
+    stage: scope.stage,
+    check: m.check,
+    feature: m.feature,
+    action: 'mark',
+    reason: m.reason,
+    from,
+    score: m.score,
+  });
 }

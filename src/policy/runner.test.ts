@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { PolicyRunner } from './runner.js';
 import { decisionCounts } from './finalize.js';
 import { builtinChecks } from './checks.js';
+import { registerCheck } from './registry.js';
 import type { Check, CheckContext, Stage } from './types.js';
 import { accept, reject, tempfail, drop, type Decision, type Verdict } from '../core/decision.js';
 import { validateConfig } from '../config/load.js';
@@ -14,6 +15,9 @@ import { createLogger } from '../log/logger.js';
 import { parseMailbox, type Address } from '../core/address.js';
 
 const directory = Directory.open(':memory:');
+
+// The fake checks named in policy.warn below, registered through the plugin API (config validation knows only registered names).
+registerCheck({ name: 'rcpt.warned', stage: 'rcpt', feature: 'R7', config: ['policy.warn'], kind: 'check', summary: 'test check' });
 after(() => directory.close());
 
 /** A pino logger writing JSON lines into an array. */
@@ -172,13 +176,13 @@ for (const [name, run, reason] of failures) {
 }
 
 const malformed: Array<[string, Decision]> = [
-  ['reject with 250', { action: 'reject', code: 250, enhanced: '2.0.0', text: 'x', check: 'data.bad' }],
-  ['accept with 550', { action: 'accept', code: 550, enhanced: '5.0.0', text: 'x', check: 'data.bad' }],
-  ['tempfail with 550', { action: 'tempfail', code: 550, enhanced: '5.0.0', text: 'x', check: 'data.bad' }],
-  ['drop with 250', { action: 'drop', code: 250, enhanced: '2.0.0', text: 'x', check: 'data.bad' }],
-  ['class mismatch', { action: 'reject', code: 550, enhanced: '4.1.1', text: 'x', check: 'data.bad' }],
-  ['malformed enhanced', { action: 'reject', code: 550, enhanced: '5.1', text: 'x', check: 'data.bad' }],
-  ['code out of range', { action: 'reject', code: 700, enhanced: '5.0.0', text: 'x', check: 'data.bad' }],
+  ['reject with 250', { action: 'reject', code: 250, enhanced: '2.0.0', text: 'x', check: 'data.bad', fault: 'client' }],
+  ['accept with 550', { action: 'accept', code: 550, enhanced: '5.0.0', text: 'x', check: 'data.bad', fault: 'client' }],
+  ['tempfail with 550', { action: 'tempfail', code: 550, enhanced: '5.0.0', text: 'x', check: 'data.bad', fault: 'client' }],
+  ['drop with 250', { action: 'drop', code: 250, enhanced: '2.0.0', text: 'x', check: 'data.bad', fault: 'client' }],
+  ['class mismatch', { action: 'reject', code: 550, enhanced: '4.1.1', text: 'x', check: 'data.bad', fault: 'client' }],
+  ['malformed enhanced', { action: 'reject', code: 550, enhanced: '5.1', text: 'x', check: 'data.bad', fault: 'client' }],
+  ['code out of range', { action: 'reject', code: 700, enhanced: '5.0.0', text: 'x', check: 'data.bad', fault: 'client' }],
 ];
 
 for (const [name, verdict] of malformed) {

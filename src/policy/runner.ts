@@ -1,7 +1,8 @@
 // Runs the checks of one stage in their fixed order; the first verdict wins.
-// A check that throws or takes too long answers 451 4.3.0 naming itself.
+// A check that throws or takes too long answers 451 4.3.0 naming itself: our
+// fault (a store, DNS or code problem), so it never counts against the client.
 
-import { tempfail, type Decision } from '../core/decision.js';
+import { localFailure, type Decision } from '../core/decision.js';
 import { finalize } from './finalize.js';
 import type { Check, CheckContext, Stage } from './types.js';
 
@@ -18,7 +19,7 @@ export class PolicyRunner {
         verdict = await this.runOne(check, ctx);
       } catch (e) {
         ctx.deps.log.error({ check: check.name, err: (e as Error).message }, 'check failed');
-        verdict = tempfail(check.name, 451, '4.3.0', 'Temporary local problem, please try again later', `check failed: ${(e as Error).message}`, check.feature);
+        verdict = localFailure(check.name, 451, '4.3.0', 'Temporary local problem, please try again later', `check failed: ${(e as Error).message}`, check.feature);
       }
       if (verdict) {
         // `?? check.feature`, not a spread default: reject() etc. set `feature: undefined`.

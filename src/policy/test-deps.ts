@@ -7,6 +7,7 @@ import type { Directory } from '../directory/store.js';
 import type { Logger } from '../log/logger.js';
 import type { PolicyDeps } from './types.js';
 import { AbuseEvents } from './abuse.js';
+import { DecisionEvents } from './decision-events.js';
 
 const noDns: DnsResolver = {
   mx: () => Promise.reject(new Error('no DNS in this test')),
@@ -19,5 +20,5 @@ const noDns: DnsResolver = {
 };
 
 export function testDeps(directory: Directory, log: Logger, extra: Partial<PolicyDeps> = {}): PolicyDeps {
-  return { directory, log, now: Date.now, store: new EmbeddedStore(':memory:'), dns: noDns, abuse: new AbuseEvents(), ...extra };
+  return { directory, log, now: Date.now, store: new EmbeddedStore(':memory:'), dns: noDns, abuse: new AbuseEvents(), events: new DecisionEvents(), ...extra };
 }

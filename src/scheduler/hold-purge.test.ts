@@ -11,7 +11,7 @@ import { Directory } from '../directory/store.js';
 import { createLogger } from '../log/logger.js';
 import { validateConfig } from '../config/load.js';
 import { setHold, clearHold } from '../spool/hold.js';
-import type { SpoolEnvelope } from '../smtp/submitter.js';
+import type { SpoolEnvelope } from '../core/submission.js';
 import { FakeClock } from './fake-clock.js';
 
 

@@ -9,7 +9,7 @@ import { Spool } from '../spool/spool.js';
 import { Directory } from '../directory/store.js';
 import { createLogger } from '../log/logger.js';
 import { validateConfig } from '../config/load.js';
-import type { SpoolEnvelope } from '../smtp/submitter.js';
+import type { SpoolEnvelope } from '../core/submission.js';
 import { FakeClock } from './fake-clock.js';
 
 

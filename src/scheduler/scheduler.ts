@@ -10,7 +10,8 @@ import type { Snapshot } from '../config/load.js';
 import type { Directory } from '../directory/store.js';
 import type { Logger } from '../log/logger.js';
 import { deliverToMaildir, deliveryHeaders, maildirPath } from '../delivery/maildir.js';
-import { readQueueFile, type QueuedMessage } from '../spool/queue-file.js';
+import { readQueueFile, messageSize, type QueuedMessage } from '../spool/queue-file.js';
+import { openMessage } from '../spool/open-message.js';
 import type { Spool, Committed } from '../spool/spool.js';
 import { access } from 'node:fs/promises';
 
@@ -149,7 +150,8 @@ export class Scheduler {
     try {
       if (p.mem) {
         await access(this.spool.queuePath(id)); // still queued? (a purge removes the file)
-        msg = { id, envelope: p.mem.envelope, bodyOffset: p.mem.bodyOffset, size: p.mem.size };
+        const { envelope, bodyOffset, size, prepend, fileSize } = p.mem;
+        msg = { id, envelope, bodyOffset, size, prepend, fileSize };
       } else {
         msg = await readQueueFile(this.spool.queuePath(id), id);
       }
@@ -181,7 +183,7 @@ export class Scheduler {
     if (!existsSync(this.spool.queuePath(id))) return this.gone(id, p);
     if (temporary === undefined) {
       if (p.failures.length) return this.moveToFailed(id, p);
-      await this.spool.remove(id, msg.bodyOffset + msg.size).catch((e) => this.log.error({ queueId: id, err: (e as Error).message }, 'cannot remove delivered queue file'));
+      await this.spool.remove(id, msg.fileSize).catch((e) => this.log.error({ queueId: id, err: (e as Error).message }, 'cannot remove delivered queue file'));
       this.forget(id);
       return;
     }
@@ -211,13 +213,9 @@ export class Scheduler {
     }
     for (const mailbox of exp.mailboxes) {
       const dir = maildirPath(this.config.dataDir, mailbox);
-      const file = await deliverToMaildir(dir, deliveryHeaders(msg.envelope.mailFrom, mailbox), {
-        path: this.spool.queuePath(msg.id),
-        offset: msg.bodyOffset,
-        size: msg.size,
-        body: this.pending.get(msg.id)?.mem?.body,
-      });
-      this.log.info({ event: 'delivered', queueId: msg.id, rcpt, mailbox, file, size: msg.size }, 'delivered to maildir');
+      const source = { path: this.spool.queuePath(msg.id), bodyOffset: msg.bodyOffset, size: msg.size, prepend: msg.prepend, body: this.pending.get(msg.id)?.mem?.body };
+      const file = await deliverToMaildir(dir, deliveryHeaders(msg.envelope.mailFrom, mailbox), { size: messageSize(msg), open: () => openMessage(source) });
+      this.log.info({ event: 'delivered', queueId: msg.id, rcpt, mailbox, file, size: messageSize(msg) }, 'delivered to maildir');
     }
     if (exp.external.length || exp.unresolved.length) {
       this.log.warn({ event: 'failed', queueId: msg.id, rcpt, external: exp.external, unresolved: exp.unresolved }, 'some alias targets could not be delivered');

@@ -1,26 +1,26 @@
 // The EHLO keyword list (RFC 5321 4.1.1.1). AUTH appears only where it may be
 // used: after TLS, or on a loopback listener that allows plaintext AUTH.
 
-import type { SmtpSession } from './session.js';
-import { advertisedSize } from '../policy/size-limits.js';
+import type { SessionInfo } from '../core/envelope.js';
+import type { Snapshot } from '../config/load.js';
 
-export function authOffered(s: SmtpSession): boolean {
-  return !s.info.authUser && (s.info.tls !== undefined || s.info.listener.allowInsecureAuth);
+export function authOffered(info: SessionInfo): boolean {
+  return !info.authUser && (info.tls !== undefined || info.listener.allowInsecureAuth);
 }
 
-export function ehloKeywords(s: SmtpSession): string[] {
-  const limits = s.config.limits;
+/** `size`: the SIZE value (S1/S3: listener or global size, capped by sourceBlockLimit/blockLimit; from policy). */
+export function ehloKeywords(info: SessionInfo, config: Snapshot, size: number, tlsAvailable: boolean): string[] {
   const kw = [
     'PIPELINING',
-    `SIZE ${advertisedSize(s.config, s.info.listener).bytes}`, // S1/S3: listener or global size, capped by sourceBlockLimit/blockLimit
-    `LIMITS RCPTMAX=${limits.maxRecipients}`,
+    `SIZE ${size}`,
+    `LIMITS RCPTMAX=${config.limits.maxRecipients}`,
     '8BITMIME',
     'SMTPUTF8',
     'ENHANCEDSTATUSCODES',
     'DSN',
     'CHUNKING',
   ];
-  if (!s.info.tls && s.deps.tls.available) kw.push('STARTTLS');
-  if (authOffered(s)) kw.push('AUTH PLAIN LOGIN');
+  if (!info.tls && tlsAvailable) kw.push('STARTTLS');
+  if (authOffered(info)) kw.push('AUTH PLAIN LOGIN');
   return kw;
 }

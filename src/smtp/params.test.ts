@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseMailParams, parseRcptParams, type MailParams, type RcptParams, type ParamError } from './params.js';
+import { parseMailParams, parseRcptParams, type ParamError } from './params.js';
+import type { MailParams, RcptParams } from '../core/params.js';
 
 const E501 = { code: 501, enhanced: '5.5.4' };
 const E555 = { code: 555, enhanced: '5.5.4' };

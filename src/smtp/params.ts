@@ -2,21 +2,7 @@
 // SIZE (RFC 1870), BODY (RFC 6152), SMTPUTF8 (RFC 6531), RET/ENVID/NOTIFY/ORCPT
 // (RFC 3461 DSN) and AUTH (RFC 4954). Unknown or repeated parameters are errors.
 
-export interface MailParams {
-  size?: number;
-  body?: '7BIT' | '8BITMIME';
-  smtputf8: boolean;
-  ret?: 'FULL' | 'HDRS';
-  envid?: string;
-  /** RFC 4954 AUTH= parameter, kept as given (xtext). */
-  auth?: string;
-}
-
-export interface RcptParams {
-  notify?: Array<'NEVER' | 'SUCCESS' | 'FAILURE' | 'DELAY'>;
-  /** ORCPT as "addr-type;xtext", kept verbatim. */
-  orcpt?: string;
-}
+import type { MailParams, RcptParams } from '../core/params.js';
 
 export type ParamError = { error: string; code: number; enhanced: string };
 

@@ -1,65 +1,46 @@
 // Receiving message content: DATA (dot-decoded, RFC 5321 4.1.1.4) and BDAT
 // (RFC 3030 CHUNKING). Content streams into the Submitter's sink, never whole in
-// memory. A message that grows past the size limit is read to its end, discarded
-// and refused with 552 5.3.4 (S1); the session goes on.
+// memory. A message that cannot be stored - over a size limit (S1), or the disk
+// failed (ENOSPC) - is read to its end, discarded and refused; the session goes on.
 
 import type { Decision } from '../core/decision.js';
-import { reject } from '../core/decision.js';
 import { formatAddress } from '../core/address.js';
-import { receivedHeader } from '../cleanup/received.js';
-import { spoolAddress } from '../policy/rcpt/recipient-domain.js';
 import { markHeaders } from '../core/mark.js';
+import type { MessageSink, SpoolEnvelope } from '../core/submission.js';
+import { receivedHeader } from '../cleanup/received.js';
 import { CleanupPipeline, cleanupSettings } from '../cleanup/pipeline.js';
+import { StoredMessage } from '../cleanup/stored-message.js';
+import type { DecisionStage } from '../policy/types.js';
 import { DataDecoder } from './data-decoder.js';
 import { LineEndingScanner } from './line-endings.js';
-import { SizeGuard, sizeGuard, breakOff, logSizeRefusal } from './size-guard.js';
-import type { SmtpSession } from './session.js';
-import type { MessageSink, SpoolEnvelope } from './submitter.js';
+import { Intake } from './intake.js';
+import { bareLineEndingsRefusal, spoolOpenFailure, spoolWriteFailure } from './message-refusals.js';
+import type { DataPort } from './ports.js';
 
-/** One message being received. */
-class Intake {
-  bytes = 0;
-  oversize = false;
-  constructor(
-    readonly sink: MessageSink,
-    readonly guard: SizeGuard,
-    /** S5-S8 cleanup stage between the intake and the sink. */
-    readonly cleanup: CleanupPipeline,
-  ) {}
+/** How long a client whose connection is broken off (S4, BDAT drop) gets to read the reply. */
+const BREAK_GRACE_MS = 2000;
 
-  /** Counts and stores a slice; once over the limit, bytes are only counted. */
-  write(b: Buffer): Promise<void> | undefined {
-    this.bytes += b.length;
-    const stop = this.guard.count(b); // S1-S4 octets/lines/abortOver (size-guard.ts), before anything is stored
-    if (this.oversize) return undefined;
-    if (stop) {
-      this.oversize = true;
-      return this.sink.abort(); // nothing of an oversized message stays on disk
-    }
-    return this.cleanup.write(b, this.sink); // S5-S8 (cleanup/pipeline.ts)
-  }
+/** Finalizes a guard decision of the transaction (warn mode: undefined). */
+function decide(s: DataPort, d: Decision, stage: DecisionStage, queueId?: string): Decision | undefined {
+  return s.policy.decide(d, { stage, config: s.config, session: s.info, envelope: s.tx.envelope, queueId });
 }
 
-/** The cleanup stage (S5-S8) for one message of this session. */
-function cleanupFor(s: SmtpSession): CleanupPipeline {
-  const base = { session: s.info.id, client: s.info.remoteAddress };
-  return new CleanupPipeline(cleanupSettings(s.config, s.info.listener), (f, msg) => s.deps.log.info({ ...base, ...f }, msg));
+/** The cleanup stage (S5-S8) for one message: its refusals are decided by finalize(). */
+function cleanupFor(s: DataPort, queueId: string): CleanupPipeline {
+  const base = { session: s.info.id, client: s.info.remoteAddress, queueId };
+  return new CleanupPipeline(
+    cleanupSettings(s.config, s.info.listener),
+    (d) => decide(s, d, 'eod', queueId),
+    (f, msg) => s.log.info({ ...base, ...f }, msg),
+  );
 }
 
-export interface BdatState {
-  intake?: Intake;
-  sink?: MessageSink;
-  scanner: LineEndingScanner;
-  /** Once a chunk failed, every later chunk of the transaction gets this answer. */
-  error?: Decision;
-}
-
-function spoolEnvelope(s: SmtpSession): SpoolEnvelope {
-  const env = s.envelope!;
+function spoolEnvelope(s: DataPort): SpoolEnvelope {
+  const env = s.tx.envelope!;
   return {
     mailFrom: formatAddress(env.mailFrom),
     rcpts: env.rcpts.map((r) => ({
-      address: spoolAddress(r.address, s.config), // bare postmaster -> @postmasterDomain, R8 literal -> @relay.domainLiterals.domain
+      address: s.policy.spoolAddress(r.address, s.config), // bare postmaster -> @postmasterDomain, R8 literal -> @relay.domainLiterals.domain
       notify: r.params.notify,
       orcpt: r.params.orcpt,
     })),
@@ -77,17 +58,16 @@ function spoolEnvelope(s: SmtpSession): SpoolEnvelope {
 }
 
 /** Runs the data-stage policy and opens the spool sink with the Received header written. */
-async function openIntake(s: SmtpSession): Promise<Intake | Decision> {
-  const d = await s.policy('data');
+async function openIntake(s: DataPort): Promise<Intake | Decision> {
+  const env = s.tx.envelope!;
+  const d = await s.policy.check('data', { config: s.config, session: s.info, envelope: env });
   if (d && d.action !== 'accept') return d;
   let sink: MessageSink;
   try {
-    sink = await s.deps.submitter.begin(spoolEnvelope(s));
+    sink = await s.submitter.begin(spoolEnvelope(s));
   } catch (e) {
-    s.deps.log.error({ session: s.info.id, err: (e as Error).message }, 'spool: cannot start message');
-    return reject('spool', 451, '4.3.0', 'Local error in processing, please try again later');
+    return decide(s, spoolOpenFailure(e), 'data') ?? spoolOpenFailure(e);
   }
-  const env = s.envelope!;
   const header = receivedHeader({
     session: s.info,
     hideClientIp: s.info.listener.hideClientIp, // R9
@@ -97,52 +77,61 @@ async function openIntake(s: SmtpSession): Promise<Intake | Decision> {
     singleRcpt: env.rcpts.length === 1 ? formatAddress(env.rcpts[0].address) : undefined,
     date: new Date(),
   });
+  const intake = new Intake(sink, s.policy.sizeGuard(s.config, s.info, env), cleanupFor(s, sink.id)); // S1-S4 limits of this transaction
   // Marks (e.g. H2 "X-Rampart-PTR: none") go right after our Received header.
-  await sink.write(Buffer.from(header + markHeaders(env.marks), 'utf8'));
-  return new Intake(sink, sizeGuard(s), cleanupFor(s)); // S1-S4 limits of this transaction (size-guard.ts)
+  await sink.write(Buffer.from(header + markHeaders(env.marks), 'utf8'))?.catch((e: unknown) => intake.fail(e));
+  return intake;
+}
+
+/** Answers with a refusal of the whole message; a drop also closes. */
+function refuse(s: DataPort, d: Decision): void {
+  s.answer(d);
+  if (d.action === 'drop') s.close(`eod ${d.check}`);
 }
 
 /** Handles the end of the transfer ("." or BDAT LAST): refuse, or commit and answer 250. */
-async function finish(s: SmtpSession, intake: Intake, bareLf: number, bareCr: number): Promise<void> {
-  const refuse = async (code: number, enhanced: string, text: string, check: string, feature: string) => {
-    await intake.sink.abort();
-    s.deps.log.info({ event: 'decision', session: s.info.id, client: s.info.remoteAddress, stage: 'eod', check, feature, action: 'reject', code, enhanced, bytes: intake.bytes }, 'decision');
-    s.reply(code, enhanced, text);
-  };
+async function finish(s: DataPort, intake: Intake, bareLf: number, bareCr: number): Promise<void> {
+  const id = intake.sink.id;
   try {
-    const over = intake.guard.finish(); // S1/S2/S3: octets or lines over the limit (size-guard.ts)
+    const over = intake.guard.finish(); // S1/S2/S3: octets or lines over the limit (policy/size-guard.ts)
     if (over) {
-      await intake.sink.abort();
-      logSizeRefusal(s, over, intake.bytes);
-      return s.replyDecision(over);
+      await intake.discard();
+      return refuse(s, over);
     }
     if ((bareLf || bareCr) && s.config.smtp.bareLineEndings === 'reject') {
-      return await refuse(554, '5.6.0', 'Message refused: bare CR or LF in message content, lines must end with CRLF', 'eod.bareLineEndings', 'P3');
+      const d = decide(s, bareLineEndingsRefusal(bareLf, bareCr), 'eod', id); // P3
+      if (d) {
+        await intake.discard();
+        return refuse(s, d);
+      }
     }
-    // S5-S8: writes what the cleanup stage held back; S5/S7 refusal, if any (cleanup/pipeline.ts).
-    const cleaned = await intake.cleanup.finish(intake.sink);
-    if (cleaned) return await refuse(cleaned.code, cleaned.enhanced, cleaned.text, cleaned.check, cleaned.feature ?? '');
-    const d = await s.policy('eod');
+    // S5-S8: writes what the cleanup stage held back; the S5/S7 refusal, if any (already decided).
+    const cleaned = await intake.finishCleanup();
+    if (cleaned) {
+      await intake.discard();
+      return refuse(s, cleaned);
+    }
+    if (intake.failure !== undefined) return refuse(s, decide(s, spoolWriteFailure(intake.failure), 'eod', id) ?? spoolWriteFailure(intake.failure));
+    const env = s.tx.envelope!;
+    const message = new StoredMessage(intake.sink);
+    const d = await s.policy.check('eod', { config: s.config, session: s.info, envelope: env, message, queueId: id });
     if (d && d.action !== 'accept') {
-      await intake.sink.abort();
-      s.replyDecision(d);
-      if (d.action === 'drop') s.close(`eod ${d.check}`);
-      return;
+      await intake.discard();
+      return refuse(s, d);
     }
     try {
-      await intake.sink.commit();
+      await intake.sink.commit(message.prepend());
     } catch (e) {
-      s.deps.log.error({ session: s.info.id, queueId: intake.sink.id, err: (e as Error).message }, 'spool: commit failed');
-      await intake.sink.abort().catch(() => {});
-      return s.reply(451, '4.3.0', 'Local error in processing, please try again later');
+      s.log.error({ session: s.info.id, queueId: id, err: (e as Error).message }, 'spool: commit failed');
+      await intake.discard();
+      return refuse(s, decide(s, spoolWriteFailure(e), 'eod', id) ?? spoolWriteFailure(e));
     }
-    const env = s.envelope!;
-    s.messages++;
-    s.deps.log.info(
+    s.messageQueued();
+    s.log.info(
       {
         event: 'queued',
         session: s.info.id,
-        queueId: intake.sink.id,
+        queueId: id,
         client: s.info.remoteAddress,
         from: formatAddress(env.mailFrom),
         rcpts: env.rcpts.map((r) => formatAddress(r.address)),
@@ -150,16 +139,16 @@ async function finish(s: SmtpSession, intake: Intake, bareLf: number, bareCr: nu
       },
       'message queued',
     );
-    s.reply(250, '2.0.0', `Ok: queued as ${intake.sink.id}`);
+    s.reply(250, '2.0.0', `Ok: queued as ${id}`);
   } finally {
-    s.resetTransaction();
+    s.tx.reset();
   }
 }
 
 /** A read that did not deliver bytes: timeout or disconnect. Aborts the message. */
-async function lostClient(s: SmtpSession, kind: 'timeout' | 'eof', sink: MessageSink | undefined): Promise<void> {
-  await sink?.abort().catch(() => {});
-  s.resetTransaction();
+async function lostClient(s: DataPort, kind: 'timeout' | 'eof', intake: Intake | undefined): Promise<void> {
+  await intake?.discard();
+  s.tx.reset();
   if (kind === 'timeout') {
     s.reply(421, '4.4.2', `${s.config.hostname} Timeout exceeded, closing connection`);
     s.close('timeout in data');
@@ -168,13 +157,25 @@ async function lostClient(s: SmtpSession, kind: 'timeout' | 'eof', sink: Message
   }
 }
 
-export async function receiveData(s: SmtpSession): Promise<void> {
-  if (!s.envelope) return s.reply(503, '5.5.1', 'Need MAIL command first');
-  if (s.bdat) return s.reply(503, '5.5.1', 'DATA not allowed after BDAT');
-  if (s.envelope.rcpts.length === 0) return s.reply(554, '5.5.1', 'No valid recipients');
+/** S4: past abortOver. Reading stops now; the key is stored and the decision finalized; the connection goes. */
+async function breakOff(s: DataPort, intake: Intake): Promise<void> {
+  s.stopReading(); // not one more byte is read
+  const d = await intake.guard.breakOff();
+  s.reply(d.code, d.enhanced, `${s.config.hostname} ${d.text}`); // best effort: the socket goes right after
+  s.tx.reset();
+  s.close('large message safety');
+  s.breakConnection(0);
+  await intake.discard();
+}
+
+export async function receiveData(s: DataPort): Promise<void> {
+  const env = s.tx.envelope;
+  if (!env) return s.protocolError(503, '5.5.1', 'Need MAIL command first');
+  if (s.tx.bdat) return s.protocolError(503, '5.5.1', 'DATA not allowed after BDAT');
+  if (env.rcpts.length === 0) return s.protocolError(554, '5.5.1', 'No valid recipients');
   const intake = await openIntake(s);
   if (!(intake instanceof Intake)) {
-    s.replyDecision(intake);
+    s.answer(intake);
     if (intake.action === 'drop') s.close(`data ${intake.check}`);
     return;
   }
@@ -183,13 +184,13 @@ export async function receiveData(s: SmtpSession): Promise<void> {
   const timeout = s.config.timeouts.dataBlockMs;
   for (;;) {
     const r = await s.input.readChunk(timeout);
-    if (r.kind !== 'chunk') return lostClient(s, r.kind, intake.sink);
+    if (r.kind !== 'chunk') return lostClient(s, r.kind, intake);
     const res = decoder.push(r.chunk);
     for (const b of res.out) {
       const wait = intake.write(b);
       if (wait) await wait;
     }
-    if (intake.guard.tripped) return breakOff(s, intake.sink, intake.guard); // S4: past abortOver, the connection is broken now
+    if (intake.guard.tripped) return breakOff(s, intake); // S4: past abortOver, the connection is broken now
     if (res.endAt !== undefined) {
       s.input.unshift(r.chunk.subarray(res.endAt));
       break;
@@ -198,59 +199,58 @@ export async function receiveData(s: SmtpSession): Promise<void> {
   await finish(s, intake, decoder.bareLf, decoder.bareCr);
 }
 
-export async function receiveBdat(s: SmtpSession, arg: string): Promise<void> {
+export async function receiveBdat(s: DataPort, arg: string): Promise<void> {
   const m = /^(\d{1,15})( +LAST)?$/i.exec(arg);
   if (!m) {
     // The chunk size is unknown, so the byte stream cannot be followed any more.
-    s.reply(501, '5.5.4', 'Syntax: BDAT size [LAST]');
-    await s.bdat?.sink?.abort();
-    s.resetTransaction();
+    s.protocolError(501, '5.5.4', 'Syntax: BDAT size [LAST]');
+    await s.tx.bdat?.intake?.discard();
+    s.tx.reset();
     return s.close('bad BDAT syntax');
   }
   const size = Number(m[1]);
   const last = m[2] !== undefined;
-  let error: Decision | undefined;
-  if (!s.envelope) error = reject('protocol', 503, '5.5.1', 'Need MAIL command first');
-  else if (s.envelope.rcpts.length === 0) error = reject('protocol', 554, '5.5.1', 'No valid recipients');
-  else if (!s.bdat) {
+  // A protocol error: answered after the chunk is read, counted by H5.
+  let protocolError: [number, string, string] | undefined;
+  if (!s.tx.envelope) protocolError = [503, '5.5.1', 'Need MAIL command first'];
+  else if (s.tx.envelope.rcpts.length === 0) protocolError = [554, '5.5.1', 'No valid recipients'];
+  else if (!s.tx.bdat) {
     const intake = await openIntake(s);
-    s.bdat = intake instanceof Intake ? { intake, sink: intake.sink, scanner: new LineEndingScanner() } : { scanner: new LineEndingScanner(), error: intake };
+    s.tx.bdat = intake instanceof Intake ? { intake, scanner: new LineEndingScanner() } : { scanner: new LineEndingScanner(), error: intake };
   }
-  const st = s.bdat;
-  error ??= st?.error;
+  const st = protocolError ? undefined : s.tx.bdat;
+  let error = st?.error;
   if (error?.action === 'drop') {
     // e.g. S4 (data.largeMessageSafety): refused before any content is read; the chunk is never read.
-    s.replyDecision(error);
-    await st?.sink?.abort();
-    s.resetTransaction();
+    s.answer(error);
+    await st?.intake?.discard();
+    s.tx.reset();
     s.close(`bdat ${error.check}`);
-    s.socket.pause(); // nothing more is read; the client gets a moment to read the reply, then the socket goes
-    return void setTimeout(() => s.socket.destroy(), 2000);
+    return s.breakConnection(BREAK_GRACE_MS); // the client gets a moment to read the reply, then the socket goes
   }
   // RFC 3030 2: the chunk is read in full whatever the answer will be.
   let remaining = size;
   const timeout = s.config.timeouts.dataBlockMs;
   while (remaining > 0) {
     const r = await s.input.readChunk(timeout, remaining);
-    if (r.kind !== 'chunk') return lostClient(s, r.kind, st?.sink);
+    if (r.kind !== 'chunk') return lostClient(s, r.kind, st?.intake);
     remaining -= r.chunk.length;
     if (st?.intake && (!error || error === st.error)) {
       // After a size refusal the chunks are still counted (S4), never stored.
       if (!error) st.scanner.scan(r.chunk);
       const wait = st.intake.write(r.chunk);
       if (wait) await wait;
-      if (st.intake.guard.tripped) return breakOff(s, st.intake.sink, st.intake.guard); // S4
+      if (st.intake.guard.tripped) return breakOff(s, st.intake); // S4
     }
   }
-  if (!error && st?.intake?.guard.over && !last) {
-    error = st.error = logSizeRefusal(s, st.intake.guard.over, st.intake.bytes); // S1/S2/S3
-  }
+  if (protocolError) return s.protocolError(...protocolError);
+  if (!error && st?.intake?.guard.over && !last) error = st.error = st.intake.guard.over; // S1/S2/S3: already decided
   if (error) {
-    s.replyDecision(error);
+    s.answer(error);
     if (error.action === 'drop') s.close(`bdat ${error.check}`);
     if (last && st) {
-      await st.sink?.abort();
-      s.resetTransaction();
+      await st.intake?.discard();
+      s.tx.reset();
     }
     return;
   }
@@ -258,3 +258,4 @@ export async function receiveBdat(s: SmtpSession, arg: string): Promise<void> {
   st!.scanner.end();
   await finish(s, st!.intake!, st!.scanner.bareLf, st!.scanner.bareCr);
 }
+

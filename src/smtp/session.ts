@@ -4,31 +4,31 @@
 // message bytes go to a Submitter. This file never touches spool files.
 
 import type { Socket } from 'node:net';
-import { randomBytes } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
 import { isUtf8 } from 'node:buffer';
 import { formatReply } from '../core/reply.js';
 import type { Decision } from '../core/decision.js';
-import { parsePath, isDomain, parseAddressLiteral } from '../core/address.js';
+import { parsePath, type Address } from '../core/address.js';
 import type { Envelope, SessionInfo } from '../core/envelope.js';
+import { newSessionId } from '../core/session-id.js';
+import type { Submitter } from '../core/submission.js';
 import type { Listener, Snapshot } from '../config/load.js';
-import type { PolicyRunner } from '../policy/runner.js';
-import type { PolicyDeps, Stage } from '../policy/types.js';
+import type { SessionPolicy, Stage } from '../policy/types.js';
 import type { Logger } from '../log/logger.js';
 import { SocketInput } from './input.js';
 import { parseMailParams, parseRcptParams } from './params.js';
-import type { Submitter } from './submitter.js';
 import { ehloKeywords } from './extensions.js';
-import { receiveData, receiveBdat, type BdatState } from './session-data.js';
-import { LmsKeyBuilder } from '../policy/lms.js';
-import { handleAuth, handleStarttls, type TlsProvider, type Authenticator } from './session-auth.js';
-import { spoolAddress } from '../policy/rcpt/recipient-domain.js';
-import { maxFailedCommandsReached, markSink } from './session-hygiene.js';
+import { heloName } from './helo-name.js';
+import { receiveData, receiveBdat } from './session-data.js';
+import type { BdatState } from './intake.js';
+import { handleAuth, handleStarttls, tlsInfo } from './session-auth.js';
+import type { AuthPort, Authenticator, DataPort, TlsProvider, Transaction } from './ports.js';
 
 export interface SessionDeps {
   config: Snapshot;
   listener: Listener;
-  policy: PolicyRunner;
-  policyDeps: PolicyDeps;
+  /** Everything asked of policy (policy/session-policy.ts); smtp/ sees only this interface. */
+  policy: SessionPolicy;
   submitter: Submitter;
   auth: Authenticator;
   tls: TlsProvider;
@@ -43,15 +43,13 @@ const ESMTP_PARAM_ALLOWANCE = 1024;
 /** A path with a non-ASCII character (RFC 6531 3.5: 553 5.6.7 when SMTPUTF8 was not given). */
 const NON_ASCII_PATH = /^<[^>]*[^\x00-\x7f]/;
 
-let sessionCounter = 0;
-
-export class SmtpSession {
+export class SmtpSession implements DataPort, AuthPort, Transaction {
   readonly info: SessionInfo;
   readonly input: SocketInput;
   socket: Socket;
   envelope: Envelope | undefined;
   bdat: BdatState | undefined;
-  /** Refused commands and recipients (H5 feeds on this). */
+  /** Refusals caused by the client: protocol errors and client-fault decisions (H5 feeds on this). */
   failures = 0;
   messages = 0;
   private out = '';
@@ -61,10 +59,18 @@ export class SmtpSession {
   private readonly started = Date.now();
   private closeReason = 'quit';
 
-  constructor(socket: Socket, readonly deps: SessionDeps) {
+  readonly policy: SessionPolicy;
+  readonly submitter: Submitter;
+  readonly log: Logger;
+  readonly tls: TlsProvider;
+  readonly auth: Authenticator;
+
+  /** `id`: given by the listener when it decided something about the connection before the session. */
+  constructor(socket: Socket, readonly deps: SessionDeps, id = newSessionId()) {
+    ({ policy: this.policy, submitter: this.submitter, log: this.log, tls: this.tls, auth: this.auth } = deps);
     this.socket = socket;
     this.info = {
-      id: `${Date.now().toString(36)}${(++sessionCounter).toString(36)}${randomBytes(2).toString('hex')}`,
+      id,
       listener: deps.listener,
       remoteAddress: normalizeIp(socket.remoteAddress ?? ''),
       remotePort: socket.remotePort ?? 0,
@@ -84,15 +90,28 @@ export class SmtpSession {
     return this.deps.config;
   }
 
+  get tx(): Transaction {
+    return this;
+  }
+
+  messageQueued(): void {
+    this.messages++;
+  }
+
   // ---- output -------------------------------------------------------------
 
   reply(code: number, enhanced: string | undefined, ...lines: string[]): void {
-    // H5 counts refusals; H7's "452 4.5.3 too many recipients" is flow control (the client retries later), not one.
-    if (code >= 400 && !(code === 452 && enhanced === '4.5.3')) this.failures++;
     this.out += formatReply({ code, enhanced, lines });
   }
 
-  replyDecision(d: Decision): void {
+  protocolError(code: number, enhanced: string, text: string): void {
+    this.failures++; // H5: the client's own input was refused
+    this.reply(code, enhanced, text);
+  }
+
+  answer(d: Decision): void {
+    // H5 counts only what the client caused: never our own trouble, never flow control (H7's 452 4.5.3).
+    if (d.fault === 'client') this.failures++;
     this.reply(d.code, d.enhanced, d.text);
   }
 
@@ -116,6 +135,17 @@ export class SmtpSession {
     setTimeout(() => this.socket.destroy(), 5000).unref();
   }
 
+  stopReading(): void {
+    this.input.detach();
+    this.socket.pause();
+  }
+
+  breakConnection(graceMs: number): void {
+    this.stopReading();
+    if (graceMs <= 0) this.socket.destroy();
+    else setTimeout(() => this.socket.destroy(), graceMs); // not unref'd: a paused socket keeps no loop alive, the server's close waits for it
+  }
+
   /** SIGTERM: a session between transactions is closed now; one in a transaction may finish it. */
   shutdown(): void {
     this.stopping = true;
@@ -129,22 +159,20 @@ export class SmtpSession {
     return this.closed;
   }
 
-  resetTransaction(): void {
+  reset(): void {
     this.envelope = undefined;
     this.bdat = undefined;
   }
 
   /** Runs one policy stage. */
-  policy(stage: Stage, rcpt?: Envelope['rcpts'][number]['address']): Promise<Decision | undefined> {
-    return this.deps.policy.run({
-      stage,
-      config: this.config,
-      session: this.info,
-      envelope: this.envelope,
-      rcpt,
-      deps: this.deps.policyDeps,
-      mark: markSink(this, stage),
-    });
+  private check(stage: Stage, rcpt?: Address): Promise<Decision | undefined> {
+    return this.deps.policy.check(stage, { config: this.config, session: this.info, envelope: this.envelope, rcpt });
+  }
+
+  /** Answers a stage's refusal; a drop closes the connection. */
+  private refused(stage: Stage, d: Decision): void {
+    this.answer(d);
+    if (d.action === 'drop') this.close(`${stage} ${d.check}`);
   }
 
   // ---- lifecycle ----------------------------------------------------------
@@ -159,7 +187,7 @@ export class SmtpSession {
         this.close('internal error');
       }
     } finally {
-      if (this.envelope || this.bdat) await this.bdat?.sink?.abort().catch(() => {});
+      await this.bdat?.intake?.discard();
       this.close(this.closeReason);
       this.deps.log.info(
         {
@@ -182,22 +210,23 @@ export class SmtpSession {
   }
 
   private async greet(): Promise<boolean> {
-    const wait = this.info.listener.pregreetWaitMs;
+    const d = await this.check('connect');
+    if (d && d.action !== 'accept') {
+      this.answer(d);
+      this.close(`connect ${d.check}`);
+      return false;
+    }
+    // P4 early talkers: hold the greeting unless the client is trusted or passed recently.
+    const wait = await this.policy.pregreetWait(this.config, this.info);
     if (wait > 0) {
       await new Promise((r) => setTimeout(r, wait));
-      if (this.input.hasInput) {
-        this.deps.log.info({ event: 'decision', session: this.info.id, client: this.info.remoteAddress, check: 'connect.pregreet', feature: 'P4', action: 'drop', code: 554, enhanced: '5.5.1' }, 'client talked before the greeting');
-        this.reply(554, '5.5.1', 'Protocol error: client talked before the greeting');
+      if (this.closed || (this.socket.destroyed && !this.input.hasInput)) return false;
+      const early = this.policy.pregreetResult(this.config, this.info, this.input.hasInput);
+      if (early) {
+        this.answer(early);
         this.close('pregreet');
         return false;
       }
-      if (this.closed || this.socket.destroyed) return false;
-    }
-    const d = await this.policy('connect');
-    if (d && d.action !== 'accept') {
-      this.replyDecision(d);
-      this.close(`connect ${d.check}`);
-      return false;
     }
     const banner = this.config.smtp.banner
       .replace(/%LOCALDOMAIN%/g, this.config.hostname)
@@ -215,7 +244,11 @@ export class SmtpSession {
   private async commandLoop(): Promise<void> {
     const timeout = this.config.timeouts.commandMs;
     while (!this.closed) {
-      if (maxFailedCommandsReached(this)) return; // H5: 421 4.7.0 and close
+      const h5 = this.policy.failedCommands(this.config, this.info, this.failures, this.envelope);
+      if (h5) {
+        this.answer(h5); // H5: 421 4.7.0 and close (policy/session/max-failed-commands.ts)
+        return this.close('too many failed commands');
+      }
       if (this.stopping && !this.envelope) {
         this.reply(421, '4.3.2', `${this.config.hostname} Service shutting down, please try again later`);
         return this.close('shutdown');
@@ -230,16 +263,16 @@ export class SmtpSession {
         return this.close('timeout');
       }
       if (r.kind === 'too-long') {
-        this.reply(500, '5.5.2', 'Line too long');
+        this.protocolError(500, '5.5.2', 'Line too long');
         continue;
       }
       if ((r.bareLf || r.bareCr) && this.config.smtp.bareLineEndings === 'reject') {
-        this.reply(500, '5.5.2', 'Syntax error: command lines must end with CRLF, bare CR or LF not allowed');
+        this.protocolError(500, '5.5.2', 'Syntax error: command lines must end with CRLF, bare CR or LF not allowed');
         continue;
       }
       // RFC 6531: 8-bit command text must be UTF-8; never let a decoder turn bad bytes into U+FFFD.
       if (!isUtf8(r.line)) {
-        this.reply(500, '5.5.2', 'Syntax error: command line is not valid UTF-8');
+        this.protocolError(500, '5.5.2', 'Syntax error: command line is not valid UTF-8');
         continue;
       }
       const line = r.line.toString('utf8');
@@ -247,7 +280,7 @@ export class SmtpSession {
       const verb = (sp < 0 ? line : line.slice(0, sp)).toUpperCase();
       const arg = sp < 0 ? '' : line.slice(sp + 1);
       if (r.length > this.maxLineFor(verb)) {
-        this.reply(500, '5.5.2', 'Line too long');
+        this.protocolError(500, '5.5.2', 'Line too long');
         continue;
       }
       await this.dispatch(verb, arg);
@@ -264,13 +297,13 @@ export class SmtpSession {
       case 'RCPT':
         return this.rcpt(arg);
       case 'DATA':
-        if (arg !== '') return this.reply(501, '5.5.4', 'DATA takes no parameters');
+        if (arg !== '') return this.protocolError(501, '5.5.4', 'DATA takes no parameters');
         return receiveData(this);
       case 'BDAT':
         return receiveBdat(this, arg);
       case 'RSET':
-        if (arg !== '') return this.reply(501, '5.5.4', 'RSET takes no parameters');
-        this.resetTransaction();
+        if (arg !== '') return this.protocolError(501, '5.5.4', 'RSET takes no parameters');
+        this.reset();
         return this.reply(250, '2.0.0', 'Ok');
       case 'NOOP':
         return this.reply(250, '2.0.0', 'Ok');
@@ -281,107 +314,98 @@ export class SmtpSession {
         return this.reply(214, '2.0.0', 'See RFC 5321');
       case 'VRFY':
         // No user enumeration (P1): the same answer for every argument.
-        if (arg === '') return this.reply(501, '5.5.4', 'Syntax: VRFY address');
+        if (arg === '') return this.protocolError(501, '5.5.4', 'Syntax: VRFY address');
         return this.reply(252, '2.5.2', 'Cannot VRFY user, but will accept message and attempt delivery');
       case 'EXPN':
-        return this.reply(502, '5.5.1', 'EXPN is not available');
+        return this.protocolError(502, '5.5.1', 'EXPN is not available');
       case 'STARTTLS':
         return handleStarttls(this, arg);
       case 'AUTH':
         return handleAuth(this, arg);
       default:
-        return this.reply(500, '5.5.1', 'Command unrecognized');
+        return this.protocolError(500, '5.5.1', 'Command unrecognized');
     }
   }
 
   private async helo(verb: string, arg: string): Promise<void> {
-    const name = arg.trim();
-    const valid = name !== '' && !name.includes(' ') && (isDomain(name, true) || typeof parseAddressLiteral(name) !== 'string');
-    if (!valid) return this.reply(501, '5.5.4', `Syntax: ${verb} hostname`);
-    this.resetTransaction();
+    // RFC 5321 4.1.1.1 / RFC 6531 3.7.1: the name must be ASCII; a U-label is encoded (helo-name.ts).
+    const name = heloName(arg.trim());
+    if (name === undefined) return this.protocolError(501, '5.5.4', `Syntax: ${verb} hostname`);
+    this.reset();
     this.info.helo = name;
     this.info.esmtp = verb === 'EHLO';
-    const d = await this.policy('helo');
+    const d = await this.check('helo');
     if (d && d.action !== 'accept') {
       this.info.helo = undefined;
-      this.replyDecision(d);
-      if (d.action === 'drop') this.close(`helo ${d.check}`);
-      return;
+      return this.refused('helo', d);
     }
     if (verb === 'HELO') return this.reply(250, undefined, this.config.hostname);
-    this.reply(250, undefined, this.config.hostname, ...ehloKeywords(this));
+    const size = this.policy.advertisedSize(this.config, this.info.listener);
+    this.reply(250, undefined, this.config.hostname, ...ehloKeywords(this.info, this.config, size, this.deps.tls.available));
   }
 
   private async mail(arg: string): Promise<void> {
-    if (!this.info.helo) return this.reply(503, '5.5.1', 'Send EHLO or HELO first');
-    if (this.envelope) return this.reply(503, '5.5.1', 'Nested MAIL command');
-    if (this.info.listener.requireAuth && !this.info.authUser) return this.reply(530, '5.7.0', 'Authentication required');
+    if (!this.info.helo) return this.protocolError(503, '5.5.1', 'Send EHLO or HELO first');
+    if (this.envelope) return this.protocolError(503, '5.5.1', 'Nested MAIL command');
+    if (this.info.listener.requireAuth && !this.info.authUser) return this.protocolError(530, '5.7.0', 'Authentication required');
     const m = /^FROM:\s*/i.exec(arg);
-    if (!m) return this.reply(501, '5.5.4', 'Syntax: MAIL FROM:<address>');
+    if (!m) return this.protocolError(501, '5.5.4', 'Syntax: MAIL FROM:<address>');
     const rest = arg.slice(m[0].length);
     const utf8 = this.info.esmtp && /(^|\s)SMTPUTF8(\s|$)/i.test(rest.slice(rest.lastIndexOf('>') + 1));
     const path = parsePath(rest, { utf8, allowNull: true });
-    if (!path.ok && !utf8 && NON_ASCII_PATH.test(rest)) return this.reply(553, '5.6.7', 'Non-ASCII address not permitted without SMTPUTF8');
-    if (!path.ok) return this.reply(501, '5.1.7', `Bad sender address syntax: ${path.error}`);
-    if (path.rest && !this.info.esmtp) return this.reply(555, '5.5.4', 'Parameters are not allowed after HELO');
+    if (!path.ok && !utf8 && NON_ASCII_PATH.test(rest)) return this.protocolError(553, '5.6.7', 'Non-ASCII address not permitted without SMTPUTF8');
+    if (!path.ok) return this.protocolError(501, '5.1.7', `Bad sender address syntax: ${path.error}`);
+    if (path.rest && !this.info.esmtp) return this.protocolError(555, '5.5.4', 'Parameters are not allowed after HELO');
     const params = parseMailParams(path.rest);
-    if ('error' in params) return this.reply(params.code, params.enhanced, params.error);
+    if ('error' in params) return this.protocolError(params.code, params.enhanced, params.error);
     // SIZE= over the limit (S1/S2/S3): the mail.maxMessageSize check (policy/mail/max-message-size.ts).
     this.envelope = { mailFrom: path.address, mailParams: params, rcpts: [] };
-    this.envelope.lms = new LmsKeyBuilder(this.info.remoteAddress, this.info.helo, arg, this.config.limits.largeMessageSafety.keyParts); // S4 key (policy/lms.ts)
-    const d = await this.policy('mail');
+    this.envelope.lms = this.policy.lmsKey(this.config, this.info, arg); // S4 key (policy/lms.ts, keyParts)
+    const d = await this.check('mail');
     if (d && d.action !== 'accept') {
       this.envelope = undefined;
-      this.replyDecision(d);
-      if (d.action === 'drop') this.close(`mail ${d.check}`);
-      return;
+      return this.refused('mail', d);
     }
     this.reply(250, '2.1.0', 'Ok');
   }
 
   private async rcpt(arg: string): Promise<void> {
     const env = this.envelope;
-    if (!env) return this.reply(503, '5.5.1', 'Need MAIL command first');
+    if (!env) return this.protocolError(503, '5.5.1', 'Need MAIL command first');
     env.lms?.rcpt(arg); // S4 key: every RCPT argument given, in order
     const m = /^TO:\s*/i.exec(arg);
-    if (!m) return this.reply(501, '5.5.4', 'Syntax: RCPT TO:<address>');
+    if (!m) return this.protocolError(501, '5.5.4', 'Syntax: RCPT TO:<address>');
     const text = arg.slice(m[0].length);
     const path = parsePath(text, { utf8: env.mailParams.smtputf8, allowNull: false, allowPostmaster: true });
-    if (!path.ok && !env.mailParams.smtputf8 && NON_ASCII_PATH.test(text)) return this.reply(553, '5.6.7', 'Non-ASCII address not permitted without SMTPUTF8');
-    if (!path.ok) return this.reply(501, '5.1.3', `Bad recipient address syntax: ${path.error}`);
-    if (path.rest && !this.info.esmtp) return this.reply(555, '5.5.4', 'Parameters are not allowed after HELO');
+    if (!path.ok && !env.mailParams.smtputf8 && NON_ASCII_PATH.test(text)) return this.protocolError(553, '5.6.7', 'Non-ASCII address not permitted without SMTPUTF8');
+    if (!path.ok) return this.protocolError(501, '5.1.3', `Bad recipient address syntax: ${path.error}`);
+    if (path.rest && !this.info.esmtp) return this.protocolError(555, '5.5.4', 'Parameters are not allowed after HELO');
     const params = parseRcptParams(path.rest);
-    if ('error' in params) return this.reply(params.code, params.enhanced, params.error);
+    if ('error' in params) return this.protocolError(params.code, params.enhanced, params.error);
     env.presented = (env.presented ?? 0) + 1; // H8 counts every well-formed recipient presented
     // H7 (limits.maxRecipients, per-sender overrides) is the check rcpt.maxRecipients.
     const address = path.address!;
-    const d = await this.policy('rcpt', address);
-    if (d && d.action !== 'accept') {
-      this.replyDecision(d);
-      if (d.action === 'drop') this.close(`rcpt ${d.check}`);
-      return;
-    }
+    const d = await this.check('rcpt', address);
+    if (d && d.action !== 'accept') return this.refused('rcpt', d);
     // Duplicates by the address the spool will use (R8: user@[our ip] in two forms is one recipient).
-    const key = spoolAddress(address, this.config).toLowerCase();
-    if (!env.rcpts.some((r) => spoolAddress(r.address, this.config).toLowerCase() === key)) env.rcpts.push({ address, params });
+    const spooled = (a: Address) => this.policy.spoolAddress(a, this.config).toLowerCase();
+    const key = spooled(address);
+    if (!env.rcpts.some((r) => spooled(r.address) === key)) env.rcpts.push({ address, params });
     this.reply(250, '2.1.5', 'Ok');
   }
 
-  /** After STARTTLS: the client must start over (RFC 3207 4.2). */
-  forgetAfterTls(): void {
-    this.resetTransaction();
+  /** After STARTTLS: the TLS socket replaces the plain one, and the client must start over (RFC 3207 4.2). */
+  startedTls(secure: Socket): void {
+    this.socket = secure;
+    this.input.attach(secure);
+    secure.on('error', (e) => {
+      this.closeReason = `socket error: ${e.message}`;
+    });
+    this.info.tls = tlsInfo(secure as TLSSocket);
+    this.reset();
     this.info.helo = undefined;
     this.info.esmtp = false;
     this.info.authUser = undefined;
-  }
-
-  /** Swaps the socket (STARTTLS). */
-  replaceSocket(s: Socket): void {
-    this.socket = s;
-    this.input.attach(s);
-    s.on('error', (e) => {
-      this.closeReason = `socket error: ${e.message}`;
-    });
   }
 }
 

@@ -7,7 +7,7 @@ import { Spool } from './spool.js';
 import { purgeQueue, scanQueue, showMessage } from './queue-admin.js';
 import { compileFilter } from './queue-filter.js';
 import { clearHold, isHeld, readHold, setHold } from './hold.js';
-import type { SpoolEnvelope } from '../smtp/submitter.js';
+import type { SpoolEnvelope } from '../core/submission.js';
 
 async function spoolWith(messages: Array<{ from: string; rcpts: string[]; ip?: string; at?: number }>) {
   const root = mkdtempSync(join(tmpdir(), 'rampart-qadmin-'));

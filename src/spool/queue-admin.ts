@@ -6,8 +6,10 @@
 
 import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { SpoolEnvelope } from '../smtp/submitter.js';
-import { readQueueFile } from './queue-file.js';
+import type { SpoolEnvelope } from '../core/submission.js';
+import { readQueueFile, messageSize } from './queue-file.js';
+import { openMessage } from './open-message.js';
+import { readHeaderBlock } from '../core/header-block.js';
 import { QUEUE_ID } from './queue-id.js';
 import type { QueueFilter } from './queue-filter.js';
 
@@ -91,7 +93,7 @@ export async function scanQueue(spoolRoot: string, filter: QueueFilter = () => t
   });
   for (const r of read) {
     if ('q' in r && r.q) {
-      if (filter(r.q.envelope)) entries.push(toEntry(r.id, r.q.envelope, r.q.size));
+      if (filter(r.q.envelope)) entries.push(toEntry(r.id, r.q.envelope, messageSize(r.q)));
     } else if (r.error?.code !== 'ENOENT') {
       unreadable.push({ id: r.id, error: r.error?.message ?? 'unknown error' }); // ENOENT: delivered meanwhile
     }
@@ -169,18 +171,9 @@ export async function showMessage(spoolRoot: string, id: string): Promise<ShownM
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
       throw e;
     }
-    const fh = await open(path, 'r');
-    let head: string;
-    try {
-      const buf = Buffer.alloc(Math.min(MAX_HEADERS, q.size));
-      const { bytesRead } = await fh.read(buf, 0, buf.length, q.bodyOffset);
-      head = buf.subarray(0, bytesRead).toString('latin1');
-    } finally {
-      await fh.close();
-    }
-    const end = head.indexOf('\r\n\r\n');
-    const headers = end >= 0 ? head.slice(0, end + 2) : head;
-    return { state, entry: toEntry(wanted, q.envelope, q.size), envelope: q.envelope, headers, path };
+    // The whole message as delivery reads it: the fields added at end of data come first.
+    const headers = (await readHeaderBlock(openMessage({ path, ...q }), MAX_HEADERS)).toString('latin1');
+    return { state, entry: toEntry(wanted, q.envelope, messageSize(q)), envelope: q.envelope, headers, path };
   }
   return undefined;
 }

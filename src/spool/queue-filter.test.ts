@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileFilter, FilterError, globToRegExp, hasFilter, ipMatcher, parseTime, type QueueFilterOptions } from './queue-filter.js';
-import type { SpoolEnvelope } from '../smtp/submitter.js';
+import type { SpoolEnvelope } from '../core/submission.js';
 
 const NOW = Date.parse('2024-05-10T12:00:00Z');
 

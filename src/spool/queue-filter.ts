@@ -4,7 +4,7 @@
 
 import ipaddr from 'ipaddr.js';
 import { isIP } from 'node:net';
-import type { SpoolEnvelope } from '../smtp/submitter.js';
+import type { SpoolEnvelope } from '../core/submission.js';
 
 /** A filter the user wrote wrongly; the message is one sentence naming the option. */
 export class FilterError extends Error {

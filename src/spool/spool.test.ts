@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Spool } from './spool.js';
 import { readQueueFile } from './queue-file.js';
 import { QUEUE_ID, newQueueId } from './queue-id.js';
-import type { SpoolEnvelope } from '../smtp/submitter.js';
+import type { SpoolEnvelope } from '../core/submission.js';
 
 const ENV: SpoolEnvelope = {
   mailFrom: 'a@remote.test',
@@ -38,7 +38,7 @@ test('P5 commit writes envelope + message into queue/ and announces the id', asy
     const q = await readQueueFile(spool.queuePath(sink.id), sink.id);
     assert.deepEqual(q.envelope, ENV);
     assert.equal(q.size, 'Subject: x\r\n\r\nbody\r\n'.length);
-    assert.equal(readFileSync(spool.queuePath(sink.id), 'latin1').slice(q.bodyOffset), 'Subject: x\r\n\r\nbody\r\n');
+    assert.equal(readFileSync(spool.queuePath(sink.id), 'latin1').slice(q.bodyOffset, q.bodyOffset + q.size), 'Subject: x\r\n\r\nbody\r\n');
   } finally {
     await spool.close();
     rmSync(root, { recursive: true, force: true });
@@ -59,7 +59,7 @@ test('P5 a large message is streamed in pieces and stored byte-exact', async () 
     }
     await sink.commit();
     const q = await readQueueFile(spool.queuePath(sink.id), sink.id);
-    assert.ok(readFileSync(spool.queuePath(sink.id)).subarray(q.bodyOffset).equals(Buffer.concat(parts)));
+    assert.ok(readFileSync(spool.queuePath(sink.id)).subarray(q.bodyOffset, q.bodyOffset + q.size).equals(Buffer.concat(parts)));
   } finally {
     await spool.close();
     rmSync(root, { recursive: true, force: true });
@@ -144,7 +144,8 @@ test('P5 files are recycled: a longer freed file is overwritten and cut to the n
     await small.commit();
     assert.equal(readdirSync(join(root, 'free')).length, 0, 'the freed file was reused');
     const q = await readQueueFile(spool.queuePath(small.id), small.id);
-    assert.equal(readFileSync(spool.queuePath(small.id), 'latin1').slice(q.bodyOffset), 'tiny\r\n');
+    assert.equal(readFileSync(spool.queuePath(small.id), 'latin1').slice(q.bodyOffset, q.bodyOffset + q.size), 'tiny\r\n');
+    assert.equal(q.fileSize, readFileSync(spool.queuePath(small.id)).length, 'cut to the new message and its trailer');
     assert.equal(q.size, 6);
   } finally {
     await spool.close();

@@ -1,7 +1,9 @@
-// P5 durability. A message is written to spool/incoming/<id>, fsync'd, renamed
-// into spool/queue/<id> and the queue directory fsync'd (grouped with other
-// messages committing at the same time) before commit() resolves, i.e. before
-// the 250. On start, incoming/ is emptied (never acknowledged) and queue/ rescanned.
+// P5 durability. A message is written to spool/incoming/<id> (format:
+// queue-file.ts), fsync'd with the fields added at end of data and the trailer,
+// renamed into spool/queue/<id> and the queue directory fsync'd (grouped with
+// other messages committing at the same time) before commit() resolves, i.e.
+// before the 250. On start, incoming/ is emptied (never acknowledged) and queue/
+// rescanned.
 //
 // Files are recycled: a delivered or aborted message's file moves to spool/free/
 // and the next message overwrites it. Creating and deleting a file per message
@@ -10,9 +12,10 @@
 
 import { mkdir, open, readdir, rename, unlink, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { MessageSink, SpoolEnvelope, Submitter } from '../smtp/submitter.js';
+import { Readable } from 'node:stream';
+import type { MessageSink, SpoolEnvelope, Submitter } from '../core/submission.js';
 import { DirSync } from './dir-sync.js';
-import { encodePreamble } from './queue-file.js';
+import { encodePreamble, encodeTrailer } from './queue-file.js';
 import { newQueueId, QUEUE_ID } from './queue-id.js';
 
 /** Bytes buffered in memory per message before they are written out. */
@@ -20,13 +23,21 @@ const FLUSH_AT = 64 * 1024;
 /** Recycled files kept for reuse; past this, freed files are deleted. */
 const FREE_POOL_MAX = 1024;
 
-/** A committed message as the spool saw it, so delivery needs not read it back. */
+/** Octets read per step when an end-of-data check streams a message back from its file. */
+const READ_BACK = 256 * 1024;
+const NO_PREPEND = Buffer.alloc(0);
+
+/** A committed message as the spool saw it, so delivery needs not read it back (queue-file.ts's QueuedMessage, plus the bytes). */
 export interface Committed {
   id: string;
   envelope: SpoolEnvelope;
   bodyOffset: number;
+  /** Stored message octets (without the prepend). */
   size: number;
-  /** The message bytes, when the message was small enough to be held in memory. */
+  /** Header fields added at end of data, emitted before the stored octets (empty when none). */
+  prepend: Buffer;
+  fileSize: number;
+  /** The stored message bytes, when the message was small enough to be held in memory. */
   body?: Buffer;
 }
 
@@ -86,7 +97,7 @@ export class Spool implements Submitter {
         // gone or unusable: try the next one
       }
     }
-    return { fh: await open(path, 'wx', 0o600), oldSize: 0 };
+    return { fh: await open(path, 'wx+', 0o600), oldSize: 0 }; // read too: eod checks may stream a large message back
   }
 
   /** Moves a file that is no longer needed into the free pool (or deletes it when the pool is full). */
@@ -127,7 +138,8 @@ class SpoolSink implements MessageSink {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private written = 0;
-  private flushedEarly = false;
+  /** True until the first write to the file: then pending[0] is the preamble and the rest is the whole message. */
+  private inMemory = true;
   private readonly preambleLength: number;
   private writing: Promise<void> | undefined;
   private failed: Error | undefined;
@@ -150,14 +162,40 @@ class SpoolSink implements MessageSink {
     return join(this.spool.incomingDir, this.id);
   }
 
+  get size(): number {
+    return this.written + this.pendingBytes - this.preambleLength; // the preamble is in one or the other
+  }
+
   write(chunk: Buffer): Promise<void> | undefined {
     if (this.finished) return undefined;
+    if (this.failed) return Promise.reject(this.failed);
     // Slices of socket buffers: Node hands each 'data' event a fresh buffer, so holding them is safe.
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
     if (this.pendingBytes < FLUSH_AT) return undefined;
-    this.flushedEarly = true;
     return this.flush();
+  }
+
+  stream(): Readable {
+    return Readable.from(this.readBack(), { objectMode: false });
+  }
+
+  /** The message octets so far: the pending buffers of a small message, else the file (after a flush). */
+  private async *readBack(): AsyncGenerator<Buffer> {
+    if (this.inMemory) {
+      yield* this.pending.slice(1);
+      return;
+    }
+    await this.flush();
+    const fh = await this.handle();
+    const end = this.written;
+    const buf = Buffer.allocUnsafe(Math.min(READ_BACK, Math.max(end - this.preambleLength, 1)));
+    for (let pos = this.preambleLength; pos < end; ) {
+      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, end - pos), pos);
+      if (bytesRead === 0) throw new Error(`spool file ${this.id} is shorter than written`);
+      pos += bytesRead;
+      yield Buffer.from(buf.subarray(0, bytesRead)); // a copy: the buffer is reused
+    }
   }
 
   private async handle(): Promise<FileHandle> {
@@ -178,6 +216,7 @@ class SpoolSink implements MessageSink {
     const bufs = this.pending.length > 256 ? [Buffer.concat(this.pending)] : this.pending;
     this.pending = [];
     this.pendingBytes = 0;
+    this.inMemory = false;
     this.writing = (async () => {
       const fh = await this.handle();
       const total = bufs.reduce((n, b) => n + b.length, 0);
@@ -198,16 +237,22 @@ class SpoolSink implements MessageSink {
     }
   }
 
-  async commit(): Promise<void> {
+  async commit(prepend: Buffer = NO_PREPEND): Promise<void> {
     if (this.finished) throw new Error('message already finished');
-    // A small message never flushed early: all its bytes are still here, for delivery from memory.
-    const body = this.flushedEarly ? undefined : Buffer.concat(this.pending.slice(1));
+    // A small message never flushed: all its bytes are still here, for delivery from memory.
+    const body = this.inMemory ? Buffer.concat(this.pending.slice(1)) : undefined;
+    const size = this.size;
+    // The fields added at end of data and the trailer go out with the last write, before the fdatasync.
+    if (prepend.length) this.pending.push(prepend);
+    const trailer = encodeTrailer(size, prepend.length);
+    this.pending.push(trailer);
+    this.pendingBytes += prepend.length + trailer.length;
     await this.flush();
     const fh = await this.handle();
     this.finished = true;
     if (this.oldSize > this.written) await fh.truncate(this.written); // a recycled file was longer
     await fh.datasync();
-    const committed: Committed = { id: this.id, envelope: this.envelope, bodyOffset: this.preambleLength, size: this.written - this.preambleLength, body };
+    const committed: Committed = { id: this.id, envelope: this.envelope, bodyOffset: this.preambleLength, size, prepend, fileSize: this.written, body };
     try {
       await this.spool.publish(committed);
     } finally {

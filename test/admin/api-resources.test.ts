@@ -144,9 +144,7 @@ test('deny and allow lists: add refuses the client at once, hits are counted, un
   const exp = Date.parse(added.body.expiresAt) - Date.parse(added.body.createdAt);
   assert.equal(exp, 2 * 3600_000);
   assert.match(await greeting(mx), /^554 5\.7\.1 /, 'the server refuses the next connection without waiting for a refresh');
-  // The decision feed is not published to yet (the policy path's finalize() will); publish
-  // what it will publish, to see the hit counted against the entry.
-  ts.server.decisions.publish({ time: Date.now(), session: 's1', client: '127.0.0.1', stage: 'connect', check: 'connect.denyList', feature: 'R2', action: 'drop', code: 554, enhanced: '5.7.1' });
+  // finalize() publishes the connect.denyList decision; the metrics' subscription counts the hit against the entry.
   assert.equal((await api('GET', '/access/deny/127.0.0.0%2F8')).body.hits, 1);
 
   assert.equal((await api('POST', '/access/allow', { network: '127.0.0.1', reason: 'monitoring' })).status, 201);
@@ -158,7 +156,7 @@ test('deny and allow lists: add refuses the client at once, hits are counted, un
   const u = await api('POST', '/access/unban', { ip: '127.0.0.1' });
   assert.equal(u.status, 200);
   assert.deepEqual(u.body.removed.map((e: { network: string }) => e.network), ['127.0.0.1/32', '127.0.0.0/8'], 'every covering entry, longest first');
-  assert.equal(u.body.removed[1].hits, 1);
+  assert.equal(u.body.removed[1].hits, 2, 'both refused connections counted, each once');
   assert.match(await greeting(mx), /^220 /, 'unbanned');
   assert.equal((await api('GET', '/access/deny/127.0.0.0%2F8')).status, 404);
   assert.deepEqual((await ts.server.access.list('deny')).filter((e) => e.network.startsWith('127.')), [], 'removed from the shared store, not only from memory');

@@ -1,5 +1,6 @@
 // /metrics after a scripted sequence of real SMTP sessions, DNS queries, API calls
-// and published decisions: each counter moves by exactly the expected amount.
+// and a few decisions published by hand (warn mode, a mark): each counter moves by
+// exactly the expected amount.
 // Scraped over HTTP from an address in admin.metricsNetworks (no token).
 
 import { test, before, after } from 'node:test';
@@ -9,6 +10,7 @@ import { startDns, type TestDns } from '../helpers/dns-server.js';
 import { parseMetrics, value, type Samples } from '../helpers/prometheus.js';
 import { SmtpClient, codes } from '../helpers/smtp-client.js';
 import { API_PREFIX } from '../../src/admin/routes.js';
+import { listeners } from '../protocol/support.js';
 
 let ts: AdminTestServer;
 let dns: TestDns;
@@ -83,17 +85,16 @@ test('counters move by exactly the scripted amounts', async () => {
   assert.equal((await ts.server.dns.a('missing.example')).kind, 'nxdomain');
   assert.equal((await ts.server.dns.a('broken.example')).kind, 'error');
 
-  // Decisions as finalize() publishes them: two rejects, one warn-mode refusal, one mark.
+  // Decisions published by hand, as finalize() publishes them: two rejects, one warn-mode refusal, one mark.
   const base = { time: Date.now(), session: 's', client: '192.0.2.1', listener: 'mx' };
   ts.server.decisions.publish({ ...base, stage: 'rcpt', check: 'rcpt.relay', feature: 'R1', action: 'reject', code: 554, enhanced: '5.7.1' });
   ts.server.decisions.publish({ ...base, stage: 'rcpt', check: 'rcpt.relay', feature: 'R1', action: 'reject', code: 554, enhanced: '5.7.1' });
   ts.server.decisions.publish({ ...base, stage: 'mail', check: 'mail.ptr', feature: 'H2', action: 'reject', code: 550, enhanced: '5.7.25', warn: true });
   ts.server.decisions.publish({ ...base, stage: 'mail', check: 'mail.ptr', feature: 'H2', action: 'mark', score: 1 });
 
-  // A manual deny entry through the API refuses the next connection; its decision counts a hit.
+  // A manual deny entry through the API refuses the next connection; its decision (connect.denyList, from finalize()) counts a hit.
   assert.equal((await ts.call('POST', `${API_PREFIX}/access/deny`, { network: '127.0.0.1', reason: 'metrics' })).status, 201);
   await session(async (c) => assert.equal(codes(await c.reply()), '554 5.7.1'));
-  ts.server.decisions.publish({ ...base, client: '127.0.0.1', stage: 'connect', check: 'connect.denyList', feature: 'R2', action: 'drop', code: 554, enhanced: '5.7.1' });
   const withDeny = await scrape();
   assert.equal(value(withDeny, 'rampart_access_entries', { kind: 'deny', source: 'manual' }), 1);
   assert.equal((await ts.call('DELETE', `${API_PREFIX}/access/deny/127.0.0.1`)).status, 200);
@@ -109,9 +110,12 @@ test('counters move by exactly the scripted amounts', async () => {
   await until('sessions closed', async () => value(await scrape(), 'rampart_sessions_open', { listener: 'mx' }) === 0);
 
   const t1 = await scrape();
-  // 2 QUIT sessions + 2 idle + the denied one + the H5 one were accepted; one refused by the limit.
+  // 2 QUIT sessions + 2 idle + the denied one + the H5 one were accepted; one refused by the limit
+  // (counted from its connect.maxConnections decision, the same event as its log line).
   assert.equal(delta(t1, 'rampart_connections_total', { listener: 'mx', outcome: 'accepted' }), 6);
   assert.equal(delta(t1, 'rampart_connections_total', { listener: 'mx', outcome: 'refused_limit' }), 1);
+  assert.equal(delta(t1, 'rampart_decisions_total', { stage: 'connect', check: 'connect.maxConnections', action: 'drop', code: '421', warn: 'false' }), 1);
+  assert.equal(delta(t1, 'rampart_decisions_total', { stage: 'session', check: 'session.maxFailedCommands', action: 'drop', code: '421', warn: 'false' }), 1);
   assert.equal(delta(t1, 'rampart_connections_total', { listener: 'submission', outcome: 'accepted' }), 0);
   assert.equal(value(t1, 'rampart_sessions_open', { listener: 'mx' }), 0);
   assert.equal(delta(t1, 'rampart_spool_commits_total'), 1);
@@ -148,5 +152,50 @@ test('/metrics needs a token from outside admin.metricsNetworks; a wrong token i
     assert.ok(parseMetrics(r.text).has('nodejs_eventloop_lag_seconds'));
   } finally {
     await closed.stop();
+  }
+});
+
+test('connections the listener guards refuse are counted from their decisions: proxy_refused (R1), and no refused_limit for a warn-mode P4 limit', async () => {
+  const other = await startAdminTestServer({
+    admin: { port: 0, metricsNetworks: ['127.0.0.1/32'] },
+    listeners: listeners({ mx: { proxyProtocol: { trusted: ['127.0.0.1'], timeoutMs: 400 } } }),
+    limits: { maxConnectionsPerIp: 1 },
+    policy: { warn: ['connect.maxConnections'] },
+  });
+  try {
+    const get = async () => {
+      const r = await other.call('GET', '/metrics', undefined, null);
+      assert.equal(r.status, 200, r.text);
+      return parseMetrics(r.text);
+    };
+    // R1: a trusted proxy that sends no valid header is closed without a word.
+    const bad = await SmtpClient.connect(other.ports.mx);
+    try {
+      bad.write('HELLO not a proxy header\r\n');
+      await bad.waitClosed(3000);
+      assert.equal(bad.pending, '');
+    } finally {
+      bad.close();
+    }
+    // P4 in warn mode: the second connection from 127.0.0.1 is over maxConnectionsPerIp, logged, and served.
+    const first = await SmtpClient.connect(other.ports.submission);
+    const second = await SmtpClient.connect(other.ports.submission);
+    try {
+      assert.equal((await first.reply()).code, 220);
+      assert.equal((await second.reply()).code, 220);
+    } finally {
+      first.close();
+      second.close();
+    }
+    const m = await get();
+    assert.equal(value(m, 'rampart_connections_total', { listener: 'mx', outcome: 'proxy_refused' }), 1);
+    assert.equal(value(m, 'rampart_connections_total', { listener: 'mx', outcome: 'accepted' }), 0);
+    assert.equal(value(m, 'rampart_decisions_total', { stage: 'connect', check: 'connect.proxyProtocol', action: 'drop', code: '421', warn: 'false' }), 1);
+    assert.equal(value(m, 'rampart_connections_total', { listener: 'submission', outcome: 'refused_limit' }), 0);
+    assert.equal(value(m, 'rampart_connections_total', { listener: 'submission', outcome: 'accepted' }), 2);
+    assert.equal(value(m, 'rampart_decisions_total', { stage: 'connect', check: 'connect.maxConnections', action: 'drop', code: '421', warn: 'true' }), 1);
+    assert.equal(other.logs.filter((l) => l.event === 'decision' && l.check === 'connect.proxyProtocol').length, 1, 'one decision, one log line, one count');
+  } finally {
+    await other.stop();
   }
 });

@@ -2,7 +2,8 @@
 // be accepted at RCPT. The directory refuses such names now (src/core/mailbox-name.ts);
 // rows written before that (here: straight into the SQLite file) are refused at RCPT
 // with 550 5.2.1, whether reached directly, through an alias or through a catchall,
-// and nothing is queued for them.
+// and nothing is queued for them. Those refusals are our directory's fault, not the
+// client's: fault "none", never counted for H5.
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -28,8 +29,8 @@ function legacyRows(ts: TestServer): void {
 }
 
 describe('mailbox names Maildir cannot store (issue 9, defect 2)', { timeout: 60_000 }, () => {
-  test('RCPT refuses a stored unstorable mailbox with 550 5.2.1, directly, through an alias and through a catchall', async () => {
-    const ts = await start();
+  test('RCPT refuses a stored unstorable mailbox with 550 5.2.1, directly, through an alias and through a catchall; H5 does not count it', async () => {
+    const ts = await start({ limits: { maxFailedCommands: 2 } }); // five 5.2.1 refusals must not end the session
     try {
       legacyRows(ts);
       const { c } = await ehloClient(ts.ports.mx);
@@ -47,6 +48,8 @@ describe('mailbox names Maildir cannot store (issue 9, defect 2)', { timeout: 60
       }
       const lines = ts.logs.filter((l) => l.event === 'decision' && l.check === 'rcpt.localRecipient' && l.code === 550 && l.enhanced === '5.2.1');
       assert.equal(lines.length, 5);
+      assert.deepEqual(lines.map((l) => l.fault), ['none', 'none', 'none', 'none', 'none']);
+      assert.equal(ts.logs.filter((l) => l.check === 'session.maxFailedCommands').length, 0);
       assert.match(String(lines[0].reason), /^mailbox a\/b@example\.test cannot be delivered to: the local part contains "\/"/);
       assert.match(String(lines[4].reason), /^mailbox x\\y@catch\.test cannot be delivered to: the local part contains "\\"/);
     } finally {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { validateConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/log/logger.js';
-import { startServer, type RunningServer } from '../../src/main.js';
+import { startServer, type RunningServer, type StartOptions } from '../../src/main.js';
 
 export interface TestServer {
   server: RunningServer;
@@ -37,7 +37,8 @@ function merge(base: Record<string, unknown>, over: Record<string, unknown>): Re
   return out;
 }
 
-export async function startTestServer(overrides: Record<string, unknown> = {}): Promise<TestServer> {
+/** `start`: options for startServer beyond the logger (e.g. plugin checks). */
+export async function startTestServer(overrides: Record<string, unknown> = {}, start: Omit<StartOptions, 'log'> = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'rampart-test-'));
   const base = {
     hostname: 'mx.rampart.test',
@@ -66,7 +67,7 @@ export async function startTestServer(overrides: Record<string, unknown> = {}): 
     },
   });
   const log = createLogger(snap.log.level, sink);
-  const server = await startServer(snap, { log });
+  const server = await startServer(snap, { ...start, log });
   const dir = server.directory;
   if (!dir.isLocalDomain('example.test')) {
     dir.addDomain('example.test');

@@ -7,7 +7,7 @@
 // in-memory index (state/access-list.ts); if it was never loaded from the store,
 // clients get 421 4.3.0 (try later), never an open door.
 
-import { drop, type Verdict } from '../../core/decision.js';
+import { causedBy, drop, type Verdict } from '../../core/decision.js';
 import type { Check, CheckContext } from '../types.js';
 import { isLan } from '../networks.js';
 
@@ -23,7 +23,8 @@ export const accessList: Check = {
     if (!list) return undefined; // not wired (unit tests of other checks)
     const ip = ctx.session.remoteAddress;
     if (!list.loaded) {
-      return drop('connect.accessList', 421, '4.3.0', `${ctx.config.hostname} Service temporarily unavailable, please try again later`, 'access lists not loaded from the store', 'R2');
+      // Our state is missing, not the client's fault.
+      return causedBy(drop('connect.accessList', 421, '4.3.0', `${ctx.config.hostname} Service temporarily unavailable, please try again later`, 'access lists not loaded from the store', 'R2'), 'server');
     }
     const { allow, deny } = list.lookup(ip);
     if (allow) return undefined;

@@ -10,7 +10,7 @@
 // One answer per connection: a found / not-found answer is remembered for the
 // session (keyed by its SessionInfo object); a failure is asked again next MAIL.
 
-import { reject, tempfail, type Verdict } from '../../core/decision.js';
+import { localFailure, reject, type Verdict } from '../../core/decision.js';
 import type { SessionInfo } from '../../core/envelope.js';
 import type { Lookup } from '../../dns/resolver.js';
 import { isTrustedClient } from '../client-trust.js';
@@ -45,7 +45,8 @@ export const ptr: Check = {
         ctx.mark?.({ check: NAME, feature: FEATURE, header: { name: PTR_HEADER, value: `temperror (client ${ip})` }, score: 0, reason: `PTR lookup for ${ip} failed: ${r.code}` });
         return undefined;
       }
-      return tempfail(NAME, 451, '4.7.25', 'Client host rejected: cannot find your reverse hostname, please try again later', `PTR lookup for ${ip} failed: ${r.code}`, FEATURE);
+      // A DNS failure is not the client's doing: H5 does not count it (localFailure).
+      return localFailure(NAME, 451, '4.7.25', 'Client host rejected: cannot find your reverse hostname, please try again later', `PTR lookup for ${ip} failed: ${r.code}`, FEATURE);
     }
     if (mode === 'mark') {
       ctx.mark?.({ check: NAME, feature: FEATURE, header: { name: PTR_HEADER, value: `none (client ${ip} has no PTR record)` }, score: ctx.config.policy.ptrMarkScore, reason: `no PTR record for ${ip} (${r.kind})` });

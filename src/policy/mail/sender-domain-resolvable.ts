@@ -14,7 +14,7 @@
 // always for a general literal - 550 5.1.8.
 
 import { domainToASCII } from 'node:url';
-import { reject, tempfail, type Verdict } from '../../core/decision.js';
+import { localFailure, reject, type Verdict } from '../../core/decision.js';
 import type { Lookup } from '../../dns/resolver.js';
 import type { Check, CheckContext } from '../types.js';
 import { isLanAddress } from '../client-trust.js';
@@ -62,7 +62,8 @@ export const senderDomainResolvable: Check = {
     if (a.kind === 'ok' || aaaa.kind === 'ok') return undefined;
     const failed = [mx, a, aaaa].find((l): l is Extract<Lookup<unknown>, { kind: 'error' }> => l.kind === 'error');
     if (failed) {
-      return tempfail(NAME, 451, '4.4.3', 'Sender address rejected: Domain lookup failed, please try again later', `sender domain ${ascii}: DNS ${failed.code}`, FEATURE);
+      // A DNS outage is our trouble, not the client's: H5 never counts it.
+      return localFailure(NAME, 451, '4.4.3', 'Sender address rejected: Domain lookup failed, please try again later', `sender domain ${ascii}: DNS ${failed.code}`, FEATURE);
     }
     return notFound(`sender domain ${ascii}: no MX, A or AAAA record`);
   },

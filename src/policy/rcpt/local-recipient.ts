@@ -3,9 +3,11 @@
 // at RCPT, so we never accept-then-bounce. A catchall whose target no longer resolves
 // (a removed local mailbox) accepts nothing. A recipient that leads to a mailbox whose
 // name Maildir cannot store (a row written before the directory validated names) is
-// refused too, with 550 5.2.1: delivery would refuse it (core/mailbox-name.ts).
+// refused too, with 550 5.2.1: delivery would refuse it (core/mailbox-name.ts). That
+// refusal is not the client's fault (the address is valid; our directory row is
+// bad), so it never counts for H5: fault "none", like a disabled mailbox.
 
-import { reject, type Verdict } from '../../core/decision.js';
+import { causedBy, reject, type Verdict } from '../../core/decision.js';
 import type { Check, CheckContext } from '../types.js';
 import { localDomainOf } from './recipient-domain.js';
 import { mailboxNameProblem } from '../../core/mailbox-name.js';
@@ -36,7 +38,7 @@ export const localRecipient: Check = {
 function unstorable(mailboxes: string[]): Verdict {
   for (const m of mailboxes) {
     const problem = mailboxNameProblem(m.slice(0, m.lastIndexOf('@')));
-    if (problem) return reject('rcpt.localRecipient', 550, '5.2.1', 'Mailbox unavailable: it cannot receive mail', `mailbox ${m} cannot be delivered to: ${problem}`, 'R7');
+    if (problem) return causedBy(reject('rcpt.localRecipient', 550, '5.2.1', 'Mailbox unavailable: it cannot receive mail', `mailbox ${m} cannot be delivered to: ${problem}`, 'R7'), 'none');
   }
   return undefined;
 }

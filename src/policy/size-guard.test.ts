@@ -2,14 +2,31 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SizeGuard, type GuardPlan, type GuardEvent } from './size-guard.js';
+import { SizeGuard, type GuardPlan, type GuardDecider } from './size-guard.js';
+import type { Decision } from '../core/decision.js';
 
 const size = (bytes: number) => ({ bytes, source: 'limits.maxMessageSize', feature: 'S1' as const });
-const plan = (p: Partial<GuardPlan>): GuardPlan => ({ size: size(1000), warn: { size: false, lines: false, lms: false }, ...p });
+const plan = (p: Partial<GuardPlan>): GuardPlan => ({ size: size(1000), ...p });
+
+/** A decider like finalize(): names in `warn` are logged (recorded here) and not enforced. */
+function decider(warn: string[] = []): GuardDecider & { warned: string[] } {
+  const warned: string[] = [];
+  return {
+    warned,
+    warns: (check) => warn.includes(check),
+    decide(d: Decision) {
+      if (!warn.includes(d.check)) return d;
+      warned.push(d.check);
+      return undefined;
+    },
+  };
+}
 
 interface Case {
   name: string;
   plan: GuardPlan;
+  /** Checks in warn mode (policy.warn). */
+  warn?: string[];
   chunks: string[];
   /** Index of the chunk whose count() first returns true (-1: never). */
   stopAt: number;
@@ -32,15 +49,15 @@ const cases: Case[] = [
   { name: 'S4 trips even under the size limit (abortOver is absolute)', plan: plan({ size: size(1000), abortOver: 30 }), chunks: ['x'.repeat(30), 'y'], stopAt: 1, tripped: true },
   { name: 'S4 exactly abortOver does not trip', plan: plan({ size: size(100), abortOver: 30 }), chunks: ['x'.repeat(30)], stopAt: -1, tripped: false },
   { name: 'S4 off (exception or disabled): never trips', plan: plan({ size: size(10) }), chunks: ['x'.repeat(1000)], stopAt: 0, check: 'eod.maxMessageSize', tripped: false },
-  { name: 'warn mode: size logged once, never enforced', plan: plan({ size: size(2), warn: { size: true, lines: false, lms: false } }), chunks: ['abc', 'def'], stopAt: -1, warned: ['eod.maxMessageSize'] },
-  { name: 'warn mode: lines logged, not enforced', plan: plan({ lineLimit: 1, warn: { size: false, lines: true, lms: false } }), chunks: ['a\nb\nc\n'], stopAt: -1, warned: ['eod.lineLimit'] },
-  { name: 'warn mode: S4 logged, never trips', plan: plan({ size: size(100), abortOver: 5, warn: { size: false, lines: false, lms: true } }), chunks: ['abcdef', 'gh'], stopAt: -1, tripped: false, warned: ['data.largeMessageSafety'] },
+  { name: 'warn mode: size logged once, never enforced', plan: plan({ size: size(2) }), warn: ['eod.maxMessageSize'], chunks: ['abc', 'def'], stopAt: -1, warned: ['eod.maxMessageSize'] },
+  { name: 'warn mode: lines logged, not enforced', plan: plan({ lineLimit: 1 }), warn: ['eod.lineLimit'], chunks: ['a\nb\nc\n'], stopAt: -1, warned: ['eod.lineLimit'] },
+  { name: 'warn mode: S4 logged, never trips', plan: plan({ size: size(100), abortOver: 5 }), warn: ['data.largeMessageSafety'], chunks: ['abcdef', 'gh'], stopAt: -1, tripped: false, warned: ['data.largeMessageSafety'] },
 ];
 
 for (const c of cases) {
   test(`SizeGuard: ${c.name}`, () => {
-    const warned: GuardEvent[] = [];
-    const g = new SizeGuard(c.plan, (e) => warned.push(e));
+    const dec = decider(c.warn);
+    const g = new SizeGuard(c.plan, dec);
     let stopAt = -1;
     c.chunks.forEach((ch, i) => {
       if (g.count(Buffer.from(ch, 'latin1')) && stopAt < 0) stopAt = i;
@@ -57,16 +74,16 @@ for (const c of cases) {
     }
     if (c.tripped !== undefined) assert.equal(g.tripped, c.tripped);
     if (c.lines !== undefined) assert.equal(g.lines, c.lines);
-    assert.deepEqual(warned.map((w) => w.check), c.warned ?? []);
+    assert.deepEqual(dec.warned, c.warned ?? []);
   });
 }
 
 test('SizeGuard keeps no reference to the data it counts (memory stays flat)', () => {
-  const g = new SizeGuard(plan({ size: size(10), lineLimit: 1_000_000_000, abortOver: 1e12 }));
+  const g = new SizeGuard(plan({ size: size(10), lineLimit: 1_000_000_000, abortOver: 1e12 }), decider());
   const chunk = Buffer.alloc(1 << 20, 0x61);
   for (let i = 0; i < 50; i++) g.count(chunk);
   assert.equal(g.bytes, 50 << 20);
   // Only numbers and small objects are kept.
-  const json = JSON.stringify(g);
+  const json = JSON.stringify({ ...g, decider: undefined });
   assert.ok(json.length < 2000, json);
 });

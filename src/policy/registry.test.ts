@@ -1,0 +1,139 @@
+// The check registry (policy/registry.ts): every check and guard has a config
+// key that exists in the schema, a SPEC feature, and at least one test naming
+// it; the runner's checks are registered in the same order; every decision name
+// written in src/ is registered; lists of check names in config are validated.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { allChecks, checkListProblems, checkListText, findCheck, registerCheck, STAGE_ORDER } from './registry.js';
+import { builtinChecks } from './checks.js';
+import { ConfigSchema } from '../config/schema.js';
+import { validateConfig, ConfigError } from '../config/load.js';
+import { embeddedDefault } from '../config/embedded-default.js';
+import type { Stage } from './types.js';
+
+const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
+
+function files(dir: string, keep: (p: string) => boolean, out: string[] = []): string[] {
+  for (const f of readdirSync(dir)) {
+    const p = join(dir, f);
+    if (statSync(p).isDirectory()) files(p, keep, out);
+    else if (keep(p)) out.push(p);
+  }
+  return out;
+}
+
+interface ZodLike {
+  _zod: { def: { type: string; innerType?: ZodLike; element?: ZodLike; shape?: Record<string, ZodLike>; in?: ZodLike } };
+}
+
+/** The schema at a config key path ("listeners[].pregreetWaitMs"), or undefined when there is no such key. */
+function schemaAt(path: string): ZodLike | undefined {
+  let s: ZodLike | undefined = ConfigSchema as unknown as ZodLike;
+  const unwrap = (x: ZodLike): ZodLike => {
+    let cur = x;
+    for (;;) {
+      const d = cur._zod.def;
+      if (d.innerType) cur = d.innerType;
+      else if (d.type === 'pipe' && d.in) cur = d.in;
+      else return cur;
+    }
+  };
+  for (const seg of path.split('.')) {
+    const name = seg.replace(/\[\]$/, '');
+    s = unwrap(s!);
+    const shape = s._zod.def.shape;
+    s = shape?.[name];
+    if (!s) return undefined;
+    if (seg.endsWith('[]')) {
+      s = unwrap(s);
+      s = s._zod.def.element;
+      if (!s) return undefined;
+    }
+  }
+  return s;
+}
+
+test('the key resolver finds real keys and misses made-up ones (the registry test can fail)', () => {
+  assert.ok(schemaAt('limits.maxConnections'));
+  assert.ok(schemaAt('listeners[].pregreetWaitMs'));
+  assert.equal(schemaAt('limits.bogus'), undefined);
+  assert.equal(schemaAt('listeners[].bogus'), undefined);
+});
+
+test('registry: every check has a config key that exists, a SPEC feature and a test that names it', () => {
+  const specPath = resolve(ROOT, '../shared/SPEC.md');
+  const spec = existsSync(specPath) ? readFileSync(specPath, 'utf8') : undefined;
+  const tests = [...files(join(ROOT, 'src'), (p) => p.endsWith('.test.ts')), ...files(join(ROOT, 'test'), (p) => p.endsWith('.ts'))]
+    .filter((p) => !p.endsWith('registry.test.ts'))
+    .map((p) => readFileSync(p, 'utf8'));
+  const problems: string[] = [];
+  for (const c of allChecks()) {
+    if (c.config.length === 0) problems.push(`${c.name}: no config key`);
+    for (const key of c.config) if (!schemaAt(key)) problems.push(`${c.name}: config key ${key} is not in the schema`);
+    if (!/^[PSRHQC]\d+b?$/.test(c.feature)) problems.push(`${c.name}: feature "${c.feature}" is not a SPEC ID`);
+    else if (spec && !new RegExp(`^- ${c.feature} `, 'm').test(spec)) problems.push(`${c.name}: feature ${c.feature} is not in SPEC.md`);
+    if (!c.name.startsWith(`${c.stage}.`)) problems.push(`${c.name}: not named after its stage ${c.stage}`);
+    if (!tests.some((t) => t.includes(c.name))) problems.push(`${c.name}: no test file names it`);
+  }
+  assert.deepEqual(problems, []);
+});
+
+test('registry: the runner\'s checks are registered, as checks, in the runner\'s order', () => {
+  for (const stage of Object.keys(builtinChecks) as Stage[]) {
+    const inRunner = builtinChecks[stage].map((c) => c.name);
+    const registered = allChecks().filter((c) => c.stage === stage && inRunner.includes(c.name)).map((c) => c.name);
+    assert.deepEqual(registered, inRunner, `stage ${stage}`);
+    for (const c of builtinChecks[stage]) {
+      assert.equal(findCheck(c.name)?.kind, 'check', c.name);
+      assert.equal(findCheck(c.name)?.feature, c.feature, `${c.name} feature`);
+    }
+  }
+});
+
+test('registry: every decision name written in src/ is registered', () => {
+  const name = /'((?:connect|helo|auth|mail|rcpt|data|eod|session)\.[a-zA-Z]+)'/g;
+  const unknown = new Set<string>();
+  const skip = (f: string) => f.endsWith('.test.ts') || f.includes('test-') || f.endsWith('registry.ts') || f.includes('/config/'); // the registry and config name keys, not decisions
+  for (const p of files(join(ROOT, 'src'), (f) => f.endsWith('.ts') && !skip(f))) {
+    for (const m of readFileSync(p, 'utf8').matchAll(name)) if (!findCheck(m[1])) unknown.add(`${m[1]} (${p.slice(ROOT.length + 1)})`);
+  }
+  assert.deepEqual([...unknown], []);
+});
+
+test('policy.warn: an unknown name is a config error naming the key and the name', () => {
+  const raw = { ...embeddedDefault(), policy: { warn: ['rcpt.localRecipient', 'bogus'] } };
+  assert.throws(
+    () => validateConfig(raw, 'test', '/tmp'),
+    (e: unknown) => e instanceof ConfigError && e.problems.length === 1 && /^policy\.warn\.1: unknown check "bogus" \(known: connect\.proxyProtocol, /.test(e.problems[0]),
+  );
+  assert.match(checkListProblems('policy.warn', ['rcpt.locaRecipient'])[0], /^policy\.warn\.0: unknown check "rcpt\.locaRecipient" \(known: .*rcpt\.localRecipient/);
+});
+
+test('policy.warn: a check that cannot run in warn mode is refused by name', () => {
+  assert.deepEqual(checkListProblems('policy.warn', ['rcpt.relay', 'connect.proxyProtocol', 'eod.spool'], { warn: true }), [
+    'policy.warn.0: rcpt.relay cannot run in warn mode (it would make an open relay)',
+    'policy.warn.1: connect.proxyProtocol cannot run in warn mode (a connection without a valid PROXY header cannot be served)',
+    'policy.warn.2: eod.spool cannot run in warn mode (a message that cannot be stored cannot be accepted)',
+  ]);
+});
+
+test('checkListText lists every stage in order, each check with its feature and config keys', () => {
+  const text = checkListText();
+  const stages = [...text.matchAll(/^([a-z]+):$/gm)].map((m) => m[1]);
+  assert.deepEqual(stages, STAGE_ORDER.filter((s) => allChecks().some((c) => c.stage === s)));
+  for (const c of allChecks()) assert.ok(text.includes(c.name), c.name);
+  assert.match(text, /rcpt\.relay +R1 +check .*\n +config: relay\.lanNetworks, relay\.domainLiterals; no warn mode/);
+  assert.ok(text.indexOf('rcpt.relay') < text.indexOf('rcpt.maxRecipients'));
+});
+
+test('registerCheck (plugin API): names must follow "<stage>.<setting>" and be new', () => {
+  assert.throws(() => registerCheck({ name: 'bad', stage: 'eod', feature: 'S5', config: ['limits.maxHeaderLines'], kind: 'check', summary: '' }), /must be "<stage>\.<settingName>"/);
+  assert.throws(() => registerCheck({ name: 'rcpt.relay', stage: 'rcpt', feature: 'R1', config: ['relay.lanNetworks'], kind: 'check', summary: '' }), /already registered/);
+  registerCheck({ name: 'eod.pluginScore', stage: 'eod', feature: 'H2', config: ['policy.ptrMarkScore'], kind: 'check', summary: 'a plugin' });
+  assert.equal(findCheck('eod.pluginScore')?.stage, 'eod');
+  assert.deepEqual(checkListProblems('policy.warn', ['eod.pluginScore']), []);
+});
