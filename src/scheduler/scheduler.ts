@@ -311,10 +311,10 @@ export class Scheduler {
     for (const e of this.entries.values()) {
       if (e.state === 'parked' && !this.heldSet.has(e.id)) this.makeReady(e);
     }
-    for (const { name, req } of readRequests(root)) {
+    for (const { name, req } of readRequests(root, Date.now())) {
       const answer = this.apply(req);
       try {
-        answerRequest(root, name, answer);
+        answerRequest(root, name, req, answer);
       } catch (err) {
         this.opts.log.error({ event: 'control', request: name, err: (err as Error).message }, 'cannot answer a queue request');
       }

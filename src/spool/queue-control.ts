@@ -7,7 +7,7 @@
 // Files, like spool/HOLD: they work whether or not the server runs (a request
 // waits for the next start), survive restarts, and an admin can see them with ls.
 
-import { mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { QUEUE_ID } from './queue-id.js';
@@ -23,6 +23,8 @@ export interface ControlRequest {
   ids?: string[];
   /** retry: every queued message (postqueue -f). */
   all?: boolean;
+  /** The caller waits for an answer file (<n>.done); without it the request is just removed. */
+  reply?: boolean;
   at: number;
 }
 
@@ -81,16 +83,30 @@ export function writeRequest(spoolRoot: string, req: Omit<ControlRequest, 'at'>,
   return name;
 }
 
-/** Pending requests, oldest first. A file that is not a request is moved aside as <name>.bad. */
-export function readRequests(spoolRoot: string): Array<{ name: string; req: ControlRequest }> {
+/** Answers nobody collected (the caller gave up waiting) are removed after this long. */
+const STALE_ANSWER_MS = 10 * 60 * 1000;
+
+/**
+ * Pending requests, oldest first. A file that is not a request is moved aside as
+ * <name>.bad; answers older than ten minutes are removed.
+ */
+export function readRequests(spoolRoot: string, now = Date.now()): Array<{ name: string; req: ControlRequest }> {
   const dir = join(spoolRoot, CONTROL_DIR);
-  let files: string[];
+  let all: string[];
   try {
-    files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+    all = readdirSync(dir);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;
   }
+  for (const f of all.filter((n) => n.endsWith('.done'))) {
+    try {
+      if (now - statSync(join(dir, f)).mtimeMs > STALE_ANSWER_MS) unlinkSync(join(dir, f));
+    } catch {
+      // taken meanwhile
+    }
+  }
+  const files = all.filter((f) => f.endsWith('.json')).sort();
   const out: Array<{ name: string; req: ControlRequest }> = [];
   for (const f of files) {
     const name = f.slice(0, -5);
@@ -110,9 +126,17 @@ export function readRequests(spoolRoot: string): Array<{ name: string; req: Cont
   return out;
 }
 
-/** Records the answer and removes the request. */
-export function answerRequest(spoolRoot: string, name: string, answer: ControlAnswer): void {
+/** Records the answer (when the caller waits for one) and removes the request. */
+export function answerRequest(spoolRoot: string, name: string, req: ControlRequest, answer: ControlAnswer): void {
   const dir = join(spoolRoot, CONTROL_DIR);
+  if (!req.reply) {
+    try {
+      unlinkSync(join(dir, `${name}.json`));
+    } catch {
+      // already gone
+    }
+    return;
+  }
   const tmp = join(dir, `.${name}.done.tmp`);
   writeFileSync(tmp, JSON.stringify(answer) + '\n', { mode: 0o644 });
   renameSync(tmp, join(dir, `${name}.done`));
