@@ -116,8 +116,7 @@ export class Scheduler {
     for (const c of s.dispatcher.missing(s.config.channels)) {
       opts.log.warn({ event: 'config', channel: c.name, transport: c.transport }, `channel ${c.name} uses transport ${c.transport}, which this server does not have yet: its mail stays queued and is retried`);
     }
-    s.flagHeld = isHeld(opts.spool.root);
-    s.heldSet = heldIds(opts.spool.root);
+    s.refreshHold();
     for (const id of queued) s.schedule(id, await s.resumeAt(id));
     s.poll();
     return s;
@@ -144,6 +143,13 @@ export class Scheduler {
   /** Messages not yet finished (waiting, ready, running or held). */
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Counts for tests and metrics: entries by state, message bytes held, waits in the heap. */
+  stats(): { entries: number; waiting: number; ready: number; running: number; parked: number; memBytes: number; heap: number; timerArmed: boolean } {
+    const by = { waiting: 0, ready: 0, running: 0, parked: 0 };
+    for (const e of this.entries.values()) by[e.state]++;
+    return { entries: this.entries.size, ...by, memBytes: this.memBytes, heap: this.heap.size, timerArmed: this.timer !== undefined };
   }
 
   setConfig(c: Snapshot): void {
@@ -287,8 +293,9 @@ export class Scheduler {
 
   // ---- holds and queue tool requests (polled)
 
-  /** Re-reads spool/HOLD; logs a change. */
+  /** Re-reads spool/HOLD (logging a change) and the per-message flags: before starting work, and every second. */
   private refreshHold(): void {
+    this.heldSet = heldIds(this.opts.spool.root);
     const now = isHeld(this.opts.spool.root);
     if (now !== this.flagHeld) this.opts.log.info({ event: 'hold', held: now, by: 'spool/HOLD' }, now ? 'delivery held' : 'delivery released');
     this.flagHeld = now;
@@ -307,7 +314,6 @@ export class Scheduler {
   checkControl(): void {
     this.refreshHold();
     const root = this.opts.spool.root;
-    this.heldSet = heldIds(root);
     for (const e of this.entries.values()) {
       if (e.state === 'parked' && !this.heldSet.has(e.id)) this.makeReady(e);
     }

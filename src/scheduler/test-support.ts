@@ -42,15 +42,16 @@ export async function setupScheduler(over: Record<string, unknown> = {}, opts: {
   const logs: Array<Record<string, unknown>> = [];
   const log = createLogger('debug', new Writable({ write(c, _e, cb) { for (const l of c.toString().split('\n')) if (l) logs.push(JSON.parse(l)); cb(); } }));
   const spool = new Spool(join(dataDir, 'spool'));
+  opts.before?.(spool.root); // state left by a previous run: flags, queue files, journal
   const queued = await spool.open();
-  opts.before?.(spool.root);
   const clock = new FakeClock();
   const transports: TransportMap = {
     maildir: createMaildirTransport({ dataDir: () => config.dataDir, log }),
     discard: createDiscardTransport({ log }),
     ...opts.transports,
   };
-  const sched = await Scheduler.open({ config, spool, directory: dir, log, clock, transports }, queued);
+  let spool2 = spool;
+  let sched = await Scheduler.open({ config, spool, directory: dir, log, clock, transports }, queued);
   const queue = async (rcpts: string[], o: QueueOptions = {}) => {
     const env: SpoolEnvelope = {
       mailFrom: o.from ?? 's@remote.test',
@@ -60,7 +61,7 @@ export async function setupScheduler(over: Record<string, unknown> = {}, opts: {
       sessionId: 's',
       receivedAt: clock.t,
     };
-    const sink = await spool.begin(env);
+    const sink = await spool2.begin(env);
     sink.write(typeof o.body === 'object' ? o.body : Buffer.from(o.body ?? `Subject: from ${env.mailFrom}\r\nMessage-ID: <m${clock.t}@remote.test>\r\n\r\nhello\r\n`, 'latin1'));
     await sink.commit();
     return sink.id;
@@ -78,11 +79,36 @@ export async function setupScheduler(over: Record<string, unknown> = {}, opts: {
       await sched.idle();
     }
   };
+  /** Stops the scheduler and starts a new one on the same spool, journal and directory (a restart). */
+  const restart = async () => {
+    await sched.stop();
+    await spool2.close();
+    spool2 = new Spool(join(dataDir, 'spool'));
+    const ids = await spool2.open();
+    sched = await Scheduler.open({ config, spool: spool2, directory: dir, log, clock, transports }, ids);
+  };
   const done = async () => {
     await sched.stop();
-    await spool.close();
+    await spool2.close();
     dir.close();
     rmSync(dataDir, { recursive: true, force: true });
   };
-  return { dataDir, config, dir, logs, spool, clock, sched, queue, mailbox, run, done };
+  return {
+    dataDir,
+    config,
+    dir,
+    logs,
+    get spool() {
+      return spool2;
+    },
+    clock,
+    get sched() {
+      return sched;
+    },
+    queue,
+    mailbox,
+    run,
+    restart,
+    done,
+  };
 }
