@@ -77,7 +77,7 @@ test('R7 catchall set/list/unset, remote-target warning, disableAllCatchalls not
   assert.equal(ok('catchall', 'list'), 'c.example -> catch@c.example\n');
   assert.deepEqual(JSON.parse(ok('catchall', 'list', '--json')), [{ domain: 'c.example', target: 'catch@c.example' }]);
   const remote = ok('catchall', 'set', 'c.example', 'someone@remote.example');
-  assert.match(remote, /^catchall for c\.example -> someone@remote\.example\nwarning: the target is remote/);
+  assert.match(remote, /^catchall for c\.example -> someone@remote\.example\nnote: the target is remote/);
   fails(['catchall', 'set', 'c.example', 'nobody@c.example'], /neither a mailbox nor an alias/);
   fails(['catchall', 'set', 'nope.example', 'catch@c.example'], /not a local domain/);
   assert.equal(ok('catchall', 'unset', 'c.example'), 'catchall for c.example removed\n');
