@@ -27,7 +27,7 @@ import {
   type RequestResult,
 } from '../spool/queue-ops.js';
 import { UsageError, snapshotOf, print, printJson } from './common.js';
-import { holdLine, messageLines, plural } from './queue-format.js';
+import { holdLine, messageLines, plural, recipientState } from './queue-format.js';
 
 interface FilterOpts extends QueueFilterOptions {
   json?: boolean;
@@ -107,7 +107,7 @@ export function registerQueue(program: Command): void {
 
   queue
     .command('show <id>')
-    .description('show one message: envelope, recipient states and header section (looks in queue/, failed/ and purged/)')
+    .description('show one message: envelope, each recipient\'s channel and state, header section (looks in queue/, failed/ and purged/)')
     .option('--json', 'machine-readable output')
     .action(async (id: string, opts: { json?: boolean }, cmd: Command) => {
       const m = await withQueue(cmd, (ctx) => showQueued(ctx, id), true);
@@ -121,8 +121,10 @@ export function registerQueue(program: Command): void {
       print(`client: ${env.client.ip}${env.client.helo ? ` helo=${env.client.helo}` : ''} listener=${env.client.listener}${env.client.tls ? ` tls=${env.client.tls}` : ''}`);
       if (env.client.authUser) print(`auth user: ${env.client.authUser}`);
       print(`from: <${env.mailFrom}>`);
-      for (const r of env.rcpts) print(`to: <${r.address}>${r.notify ? ` NOTIFY=${r.notify.join(',')}` : ''}`);
-      if (m.listed) messageLines(m.listed).slice(1).forEach((l) => print(l.trimStart()));
+      env.rcpts.forEach((r, i) => {
+        const state = m.listed ? `  ${recipientState(m.listed.recipients[i])}` : '';
+        print(`to: <${r.address}>${r.notify ? ` NOTIFY=${r.notify.join(',')}` : ''}${state}`);
+      });
       print('');
       process.stdout.write(m.headers.replace(/\r\n/g, '\n'));
     });

@@ -32,10 +32,15 @@ function nextText(m: ListedMessage): string {
   return m.nextAttempt <= Date.now() ? 'now' : new Date(m.nextAttempt).toISOString();
 }
 
-function recipientLine(r: ListedRecipient): string {
+/** "<channel>  <state>[ (<last reply>)][ -> <where an alias went>]". */
+export function recipientState(r: ListedRecipient): string {
   const detail = r.state === 'deferred' || r.state === 'failed' ? ` (${r.reply})` : '';
   const legs = r.legs ? ` -> ${r.legs.map((l) => `${l.address} ${l.state}`).join(', ')}` : '';
-  return `    ${r.address}  ${r.channel}  ${r.state}${detail}${legs}`;
+  return `${r.channel}  ${r.state}${detail}${legs}`;
+}
+
+function recipientLine(r: ListedRecipient): string {
+  return `    ${r.address}  ${recipientState(r)}`;
 }
 
 /** The message line and its recipient lines. */

@@ -350,6 +350,7 @@ export class Scheduler {
       if (req.op === 'forget') {
         if (e.state !== 'running') this.entries.delete(id);
         this.journal.forget(id);
+        this.opts.log.info({ event: 'gone', queueId: id }, 'queue file removed (deleted or purged); message dropped from the schedule');
         continue;
       }
       if (req.op === 'bounce') e.bounce = true;
