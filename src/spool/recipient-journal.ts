@@ -51,12 +51,14 @@ export class RecipientJournal {
   private constructor(
     readonly spoolRoot: string,
     private readonly states: Map<string, MessageState>,
+    private readonly compactMin: number,
   ) {
     this.rootSync = new DirSync(spoolRoot);
+    this.compactAt = compactMin;
   }
 
   /** Replays the journal, keeps the states of `liveIds` (queued messages) and compacts the file. */
-  static async open(spoolRoot: string, liveIds: Iterable<string>): Promise<{ journal: RecipientJournal; skipped: number }> {
+  static async open(spoolRoot: string, liveIds: Iterable<string>, opts: { compactMinBytes?: number } = {}): Promise<{ journal: RecipientJournal; skipped: number }> {
     let text = '';
     try {
       text = await readFile(journalPath(spoolRoot), 'utf8');
@@ -66,7 +68,7 @@ export class RecipientJournal {
     const { states, skipped } = replayJournal(text);
     const live = new Set(liveIds);
     for (const id of states.keys()) if (!live.has(id)) states.delete(id);
-    const j = new RecipientJournal(spoolRoot, states);
+    const j = new RecipientJournal(spoolRoot, states, opts.compactMinBytes ?? COMPACT_MIN);
     await j.rewrite();
     return { journal: j, skipped };
   }
@@ -147,7 +149,7 @@ export class RecipientJournal {
     await rename(tmp, this.path);
     await this.rootSync.sync();
     this.size = buf.length;
-    this.compactAt = Math.max(COMPACT_MIN, buf.length * 2);
+    this.compactAt = Math.max(this.compactMin, buf.length * 2);
   }
 
   async close(): Promise<void> {
