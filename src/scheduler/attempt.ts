@@ -128,15 +128,16 @@ export async function runAttempt(deps: AttemptDeps, inp: AttemptInput): Promise<
   const records: LegRecord[] = [];
   const written = new Set<LegRecord>();
   const record = (l: Leg, ch: string, r: LegResult): LegRecord => {
-    const rec: LegRecord = { t: 'leg', id, rcpt: l.rcpt, addr: l.address, ch, outcome: r.outcome, status: r.status, diag: r.diagnostic, at: now };
+    const at = deps.now(); // a remote delivery may have taken a while since the attempt began
+    const rec: LegRecord = { t: 'leg', id, rcpt: l.rcpt, addr: l.address, ch, outcome: r.outcome, status: r.status, diag: r.diagnostic, at };
     if (r.remoteMta) rec.mta = r.remoteMta;
     if (r.fromPeer) rec.peer = true;
     if (r.outcome === 'deferred') {
       const tries = (prior?.legs.get(l.key)?.tries ?? 0) + 1;
       rec.tries = tries;
-      rec.next = now + retryWait(config, ch, tries);
-      if (now - env.receivedAt >= giveUpMs(config, ch)) {
-        Object.assign(rec, { outcome: 'failed', status: '4.4.7', diag: `${r.diagnostic} (gave up after ${tries} attempts over ${duration(now - env.receivedAt)})`, next: undefined });
+      rec.next = at + retryWait(config, ch, tries);
+      if (at - env.receivedAt >= giveUpMs(config, ch)) {
+        Object.assign(rec, { outcome: 'failed', status: '4.4.7', diag: `${r.diagnostic} (gave up after ${tries} attempts over ${duration(at - env.receivedAt)})`, next: undefined });
       }
     }
     records.push(rec);
@@ -161,7 +162,7 @@ export async function runAttempt(deps: AttemptDeps, inp: AttemptInput): Promise<
   for (const r of records) applyRecord(effMap, r);
   const eff = effMap.get(id)!;
   const soleForwards = new Set(legs.filter((l): l is ForwardLeg => l.kind === 'forward' && l.sole).map((l) => l.key));
-  const owed = noticesDue(env, eff.legs.values(), soleForwards, config, now);
+  const owed = noticesDue(env, eff.legs.values(), soleForwards, config, deps.now());
   const unfinished = legs.filter((l) => !isFinal(eff.legs.get(l.key)?.outcome ?? 'deferred'));
   if (!existsSync(path)) {
     deps.journal.forget(id); // deleted or purged meanwhile: nothing to record or owe
@@ -170,7 +171,7 @@ export async function runAttempt(deps: AttemptDeps, inp: AttemptInput): Promise<
   if (owed.length || unfinished.length || prior) await flush();
   let noticeFailed = false;
   if (owed.length) {
-    const sent = await sendNotices(deps.notifier, { id, envelope: env, original: { open: msg.open, size: msg.size } }, owed, config, now);
+    const sent = await sendNotices(deps.notifier, { id, envelope: env, original: { open: msg.open, size: msg.size } }, owed, config, deps.now());
     await deps.journal.record(sent.records);
     if (sent.failed) {
       noticeFailed = true;
@@ -184,7 +185,7 @@ export async function runAttempt(deps: AttemptDeps, inp: AttemptInput): Promise<
     return { kind: 'done' };
   }
   const nexts = unfinished.map((l) => eff.legs.get(l.key)?.next).filter((t): t is number => t !== undefined);
-  return { kind: 'wait', at: nexts.length ? Math.min(...nexts) : now + config.delivery.retryMs[0] };
+  return { kind: 'wait', at: nexts.length ? Math.min(...nexts) : deps.now() + config.delivery.retryMs[0] };
 }
 
 /** Delivers the due legs: settled ones recorded, forwards queued, the rest through the dispatcher. */
