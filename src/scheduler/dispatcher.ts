@@ -36,6 +36,7 @@ export class Dispatcher {
   private readonly channelRunning = new Map<string, number>();
   /** Channels already warned about a missing transport (one log line per channel, not per message). */
   private readonly warned = new Set<string>();
+  private closing: Promise<void> | undefined;
 
   constructor(
     private readonly transports: TransportMap,
@@ -112,7 +113,9 @@ export class Dispatcher {
     return Object.values(channels).filter((c) => !this.transports[c.transport]);
   }
 
-  async close(): Promise<void> {
-    await Promise.all(Object.values(this.transports).map((t) => t?.close().catch(() => {})));
+  /** Closes every transport once (one object may serve several transport names; a second call waits for the first). */
+  close(): Promise<void> {
+    this.closing ??= Promise.all([...new Set(Object.values(this.transports))].map((t) => t?.close().catch(() => {}))).then(() => {});
+    return this.closing;
   }
 }

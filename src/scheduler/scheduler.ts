@@ -178,14 +178,30 @@ export class Scheduler {
     return new Promise((r) => this.idleWaiters.push(r));
   }
 
-  /** Stops taking new work; resolves when attempts in progress have ended and transports are closed. */
+  /**
+   * Stops taking new work; resolves when attempts in progress have ended and
+   * transports are closed. Attempts get timeouts.shutdownMs to finish; then the
+   * transports are closed under them (a transport's close() ends its deliveries
+   * in flight, which come back deferred and are retried after the restart).
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     this.poller?.cancel();
     this.timer?.cancel();
     this.ready = [];
     this.readyHead = 0;
-    if (this.running) await new Promise<void>((r) => this.idleWaiters.push(r));
+    if (this.running) {
+      const drained = new Promise<void>((r) => this.idleWaiters.push(r));
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), this.config.timeouts.shutdownMs)));
+      const first = await Promise.race([drained, late]);
+      clearTimeout(timer);
+      if (first === 'late') {
+        this.opts.log.warn({ event: 'stop', running: this.running }, 'deliveries still running at the shutdown deadline: closing transports');
+        await this.dispatcher.close();
+        await drained;
+      }
+    }
     await this.dispatcher.close();
     await this.journal.close();
     await this.attemptDeps.queueSync.close();

@@ -198,3 +198,29 @@ test('Q3 a transport that throws or leaves a recipient unanswered defers it (4.3
     await s.done();
   }
 });
+
+test('Q3 shutdown: a delivery still running at timeouts.shutdownMs is ended by closing the transport and stays deferred', async () => {
+  let end: () => void = () => {};
+  let closed = 0;
+  const hanging: Transport = {
+    deliver(_m, rcpts) {
+      return new Promise((resolve) => {
+        end = () => resolve(rcpts.map((r) => ({ index: r.index, outcome: 'deferred', status: '4.4.2', diagnostic: 'connection closed at shutdown' })));
+      });
+    },
+    async close() {
+      closed++;
+      end();
+    },
+  };
+  const s = await setupScheduler({ ...ROUTED, timeouts: { shutdownMs: 200 } }, { transports: { smtp: hanging, lmtp: hanging } });
+  const id = await s.queue(['slow@d1.test']);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(s.sched.stats().running, 1);
+  const started = Date.now();
+  await s.done();
+  assert.ok(Date.now() - started < 5000, 'stop did not wait for the delivery');
+  assert.equal(closed, 1, 'one object serving smtp and lmtp is closed once');
+  assert.ok(s.logs.some((l) => l.event === 'stop' && l.running === 1));
+  assert.ok(s.logs.some((l) => l.event === 'deferred' && l.queueId === id && l.status === '4.4.2'));
+});
