@@ -119,6 +119,7 @@ export class Scheduler {
     s.refreshHold();
     for (const id of queued) s.schedule(id, await s.resumeAt(id));
     s.poll();
+    s.pump();
     return s;
   }
 
