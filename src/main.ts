@@ -12,6 +12,9 @@ import { Directory } from './directory/store.js';
 import { ensureDemo } from './directory/demo.js';
 import { Spool } from './spool/spool.js';
 import { Scheduler, realClock, type Clock } from './scheduler/scheduler.js';
+import type { TransportMap } from './scheduler/dispatcher.js';
+import { createMaildirTransport } from './delivery/maildir-transport.js';
+import { createDiscardTransport } from './delivery/discard-transport.js';
 import { PolicyRunner } from './policy/runner.js';
 import { builtinChecks } from './policy/checks.js';
 import { loadTls } from './listener/tls-context.js';
@@ -70,8 +73,13 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
   const dns = new NodeDnsResolver(config.dns);
   const spool = new Spool(join(config.dataDir, 'spool'));
   const queued = await spool.open();
-  const scheduler = new Scheduler(config, spool, directory, log, opts.clock ?? realClock);
-  spool.onQueued = (id, committed) => scheduler.enqueue(id, committed);
+  // Q1/Q3 transports by channel transport name. smtp and lmtp join this map when the
+  // remote transport is built in; until then their channels keep mail queued (logged).
+  const transports: TransportMap = {
+    maildir: createMaildirTransport({ dataDir: () => config.dataDir, log }),
+    discard: createDiscardTransport({ log }),
+  };
+  const scheduler = await Scheduler.open({ config, spool, directory, log, clock: opts.clock ?? realClock, transports }, queued); // also takes spool.onQueued
   const policy = new PolicyRunner(builtinChecks);
   const limits = new ConnectionLimits(config.limits.maxConnections, config.limits.maxConnectionsPerIp);
   const sessions = new Set<SmtpSession>();
@@ -106,6 +114,8 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
     }
   } catch (e) {
     for (const s of servers) s.close();
+    await scheduler.stop();
+    await spool.close();
     access.close();
     directory.close();
     await store.close();
@@ -115,7 +125,6 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
   if (!directory.lookupRecipient('postmaster', pmDomain)) {
     log.warn({ event: 'start', postmaster: `postmaster@${pmDomain}` }, `the bare <postmaster> (RFC 5321 4.5.1) is refused until postmaster@${pmDomain} exists: add that mailbox or alias, or set postmasterDomain`);
   }
-  for (const id of queued) scheduler.enqueue(id);
   log.info({ event: 'start', source: config.source, listeners: ports, queued: queued.length }, 'rampart started');
   for (const warning of networkWarnings(config)) log.warn({ event: 'config', warning }, 'configuration warning');
 

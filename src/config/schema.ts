@@ -101,11 +101,12 @@ export const ConfigSchema = z
       .prefault({}),
     delivery: z
       .object({
-        concurrency: z.number().int().min(1).max(256).default(8).describe('Q1: messages delivered at once.'),
+        concurrency: z.number().int().min(1).max(1000).default(100).describe('Q1/Q3: messages in delivery at once (read, routed and handed to transports). Deliveries per destination are bounded by channels.<name>.concurrency and per channel by channels.<name>.maxConnections.'),
         hold: z.boolean().default(false).describe('R10: hold all delivery; messages stay queued until this is false again (SIGHUP reload applies it).'),
         retryMs: z.array(ms).min(1).default([60000, 300000, 900000, 3600000]).describe('Q1: waits between delivery attempts after a temporary failure; the last repeats.'),
         giveUpMs: ms.default(5 * 24 * 3600 * 1000).describe('Q1/Q2: age after which a temporarily failing recipient is given up (and returned with a DSN). Default 5 days; per channel: channels.<name>.giveUpMs.'),
         delayWarningMs: ms.default(4 * 3600 * 1000).describe('Q2 (RFC 3464): age after which a sender who asked for NOTIFY=DELAY gets one delay warning. Default 4 h; per channel: channels.<name>.delayWarningMs.'),
+        bounceSizeLimit: z.number().int().min(1024).max(100 * 1024 * 1024).default(50000).describe('Q2 (Postfix bounce_size_limit): largest message returned whole in a delivery status notice when the sender asked for RET=FULL, in octets. A larger message is returned as its header section only, with a note saying so. Default 50000.'),
       })
       .strict()
       .prefault({}),

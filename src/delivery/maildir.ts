@@ -3,13 +3,13 @@
 // and new/ is fsync'd, so a delivered message survives a crash. Return-Path and
 // Delivered-To are prepended; the rest is the queued message byte for byte.
 
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import { DirSync } from '../spool/dir-sync.js';
 import { mailboxNameProblem } from '../core/mailbox-name.js';
 
-const COPY_CHUNK = 256 * 1024;
 let counter = 0;
 const host = osHostname().replace(/\//g, '\\057').replace(/:/g, '\\072');
 /** Open handles on busy Maildir new/ folders for grouped fsyncs; the least recently used is closed past the bound. */
@@ -33,12 +33,10 @@ function dirSyncFor(dir: string): DirSync {
 }
 
 export interface MaildirSource {
-  /** Queue file path and where the message starts in it. */
-  path: string;
-  offset: number;
+  /** The whole message, from its first octet (spool/message-source.ts openMessage). */
+  open(): Readable;
+  /** Octets open() yields. */
   size: number;
-  /** The message bytes, when the spool handed them over in memory (then the file is not read). */
-  body?: Buffer;
 }
 
 /**
@@ -80,8 +78,7 @@ export async function deliverToMaildir(dir: string, prefix: string, src: Maildir
     throw e;
   }
   try {
-    if (src.body) await writeAll(out, [head, src.body]);
-    else await copyFromQueueFile(out, head, src);
+    await copyMessage(out, head, src);
     await out.datasync();
   } catch (e) {
     await out.close().catch(() => {});
@@ -95,27 +92,20 @@ export async function deliverToMaildir(dir: string, prefix: string, src: Maildir
   return name;
 }
 
-async function copyFromQueueFile(out: import('node:fs/promises').FileHandle, head: Buffer, src: MaildirSource): Promise<void> {
-  const input = await open(src.path, 'r');
-  try {
-    let pos = src.offset;
-    const end = src.offset + src.size;
-    const buf = Buffer.allocUnsafe(Math.min(COPY_CHUNK, Math.max(src.size, 1)));
-    let first = true;
-    while (pos < end || first) {
-      const { bytesRead } = pos < end ? await input.read(buf, 0, Math.min(buf.length, end - pos), pos) : { bytesRead: 0 };
-      if (pos < end && bytesRead === 0) throw new Error('queue file is shorter than its message');
-      pos += bytesRead;
-      const body = buf.subarray(0, bytesRead);
-      await writeAll(out, first ? [head, body] : [body]);
-      first = false;
-    }
-  } finally {
-    await input.close();
+/** Writes the prefix and the message; the prefix goes out with the first chunk (one write for a small message). */
+async function copyMessage(out: FileHandle, head: Buffer, src: MaildirSource): Promise<void> {
+  let first = true;
+  let copied = 0;
+  for await (const chunk of src.open() as AsyncIterable<Buffer>) {
+    copied += chunk.length;
+    await writeAll(out, first ? [head, chunk] : [chunk]);
+    first = false;
   }
+  if (first) await writeAll(out, [head]);
+  if (copied !== src.size) throw new Error(`the queued message has ${copied} octets, expected ${src.size}`);
 }
 
-async function writeAll(fh: import('node:fs/promises').FileHandle, bufs: Buffer[]): Promise<void> {
+async function writeAll(fh: FileHandle, bufs: Buffer[]): Promise<void> {
   let data = bufs.length === 1 ? bufs[0] : Buffer.concat(bufs);
   while (data.length) {
     const { bytesWritten } = await fh.write(data);

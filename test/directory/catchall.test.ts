@@ -4,9 +4,9 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { start, smtplib, swaks, mailbox, splitDelivered, sleep, type TestServer } from '../protocol/support.js';
+import { start, smtplib, swaks, mailbox, splitDelivered, type TestServer } from '../protocol/support.js';
 import { ehloClient, codes } from '../helpers/smtp-client.js';
 
 async function rcpt(ts: TestServer, to: string): Promise<string> {
@@ -67,18 +67,19 @@ describe('R7 catchalls', { timeout: 60_000 }, () => {
     }
   });
 
-  test('a remote catchall target is accepted at RCPT but cannot be delivered yet: kept in spool/failed/', async () => {
+  test('Q1 a remote catchall target is accepted at RCPT and forwarded as a new queued message (smtp channel)', async () => {
     const ts = await start();
     try {
       ts.server.directory.catchalls.set('example.test', 'someone@remote.test');
       const r = await smtplib({ port: ts.ports.mx, from: 'sender@client.test', to: ['nobody@example.test'], msg: Buffer.from('Subject: x\r\n\r\nx\r\n') });
       assert.equal(r.error, undefined, JSON.stringify(r.error));
       await ts.delivered();
-      const failed = join(ts.dataDir, 'spool', 'failed');
-      const deadline = Date.now() + 5000;
-      while (!(existsSync(failed) && readdirSync(failed).length) && Date.now() < deadline) await sleep(25);
-      assert.equal(readdirSync(failed).length, 1);
-      assert.ok(ts.logs.some((l) => l.event === 'failed' && /remote delivery/.test(String(l.reason))));
+      const fwd = ts.logs.find((l) => l.event === 'forwarded');
+      assert.ok(fwd, 'forwarded');
+      assert.deepEqual(fwd.to, ['someone@remote.test']);
+      const queue = readdirSync(join(ts.dataDir, 'spool', 'queue'));
+      assert.deepEqual(queue, [fwd.newId], 'the original is done; the copy waits for the smtp channel');
+      assert.ok(ts.logs.some((l) => l.event === 'deferred' && l.queueId === fwd.newId && l.rcpt === 'someone@remote.test'));
     } finally {
       await ts.stop();
     }

@@ -8,6 +8,7 @@ import { Writable } from 'node:stream';
 import { validateConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/log/logger.js';
 import { startServer, type RunningServer } from '../../src/main.js';
+import type { Clock } from '../../src/scheduler/scheduler.js';
 
 export interface TestServer {
   server: RunningServer;
@@ -37,7 +38,7 @@ function merge(base: Record<string, unknown>, over: Record<string, unknown>): Re
   return out;
 }
 
-export async function startTestServer(overrides: Record<string, unknown> = {}): Promise<TestServer> {
+export async function startTestServer(overrides: Record<string, unknown> = {}, opts: { clock?: Clock } = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'rampart-test-'));
   const base = {
     hostname: 'mx.rampart.test',
@@ -66,7 +67,7 @@ export async function startTestServer(overrides: Record<string, unknown> = {}): 
     },
   });
   const log = createLogger(snap.log.level, sink);
-  const server = await startServer(snap, { log });
+  const server = await startServer(snap, { log, clock: opts.clock });
   const dir = server.directory;
   if (!dir.isLocalDomain('example.test')) {
     dir.addDomain('example.test');

@@ -1,0 +1,114 @@
+// A scheduler on a real spool, journal and Maildir in a temporary folder, with
+// the fake clock, for the scheduler's unit tests. Mailboxes alice and bob (and
+// the alias team -> both) exist in example.test; the sender is remote unless a
+// test says otherwise.
+
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { Scheduler } from './scheduler.js';
+import { Spool } from '../spool/spool.js';
+import { Directory } from '../directory/store.js';
+import { createLogger } from '../log/logger.js';
+import { validateConfig } from '../config/load.js';
+import type { SpoolEnvelope } from '../smtp/submitter.js';
+import { FakeClock } from './fake-clock.js';
+import { createMaildirTransport } from '../delivery/maildir-transport.js';
+import { createDiscardTransport } from '../delivery/discard-transport.js';
+import type { TransportMap } from './dispatcher.js';
+
+export interface QueueOptions {
+  from?: string;
+  body?: string | Buffer;
+  notify?: string[];
+  orcpt?: string;
+  ret?: string;
+  envid?: string;
+  smtputf8?: boolean;
+}
+
+export type Harness = Awaited<ReturnType<typeof setupScheduler>>;
+
+export async function setupScheduler(over: Record<string, unknown> = {}, opts: { transports?: TransportMap; before?: (spoolRoot: string) => void } = {}) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'rampart-sched-'));
+  const config = validateConfig({ hostname: 'mx.rampart.test', dataDir, listeners: [{ name: 'mx', kind: 'mx', addresses: ['127.0.0.1'], port: 0 }], ...over }, 'test', dataDir);
+  const dir = Directory.open(':memory:');
+  dir.addDomain('example.test');
+  await dir.addMailbox('alice@example.test');
+  await dir.addMailbox('bob@example.test');
+  await dir.addMailbox('postmaster@example.test');
+  dir.addAlias('team@example.test', ['alice@example.test', 'bob@example.test']);
+  const logs: Array<Record<string, unknown>> = [];
+  const log = createLogger('debug', new Writable({ write(c, _e, cb) { for (const l of c.toString().split('\n')) if (l) logs.push(JSON.parse(l)); cb(); } }));
+  const spool = new Spool(join(dataDir, 'spool'));
+  opts.before?.(spool.root); // state left by a previous run: flags, queue files, journal
+  const queued = await spool.open();
+  const clock = new FakeClock();
+  const transports: TransportMap = {
+    maildir: createMaildirTransport({ dataDir: () => config.dataDir, log }),
+    discard: createDiscardTransport({ log }),
+    ...opts.transports,
+  };
+  let spool2 = spool;
+  let sched = await Scheduler.open({ config, spool, directory: dir, log, clock, transports }, queued);
+  const queue = async (rcpts: string[], o: QueueOptions = {}) => {
+    const env: SpoolEnvelope = {
+      mailFrom: o.from ?? 's@remote.test',
+      rcpts: rcpts.map((address) => ({ address, notify: o.notify, orcpt: o.orcpt })),
+      params: { smtputf8: o.smtputf8 ?? false, ret: o.ret, envid: o.envid },
+      client: { ip: '127.0.0.1', listener: 'mx' },
+      sessionId: 's',
+      receivedAt: clock.t,
+    };
+    const sink = await spool2.begin(env);
+    await sink.write(typeof o.body === 'object' ? o.body : Buffer.from(o.body ?? `Subject: from ${env.mailFrom}\r\nMessage-ID: <m${clock.t}@remote.test>\r\n\r\nhello\r\n`, 'latin1'));
+    await sink.commit();
+    return sink.id;
+  };
+  /** Messages (whole files, latin1) in a mailbox of example.test. */
+  const mailbox = (local: string) => {
+    const d = join(dataDir, 'mail/example.test', local, 'Maildir/new');
+    return existsSync(d) ? readdirSync(d).sort().map((f) => readFileSync(join(d, f), 'latin1')) : [];
+  };
+  /** Runs the queue until idle, advancing the fake clock `steps` times by `ms`. */
+  const run = async (steps = 0, ms = 1000) => {
+    await sched.idle();
+    for (let i = 0; i < steps; i++) {
+      clock.advance(ms);
+      await sched.idle();
+    }
+  };
+  /** Stops the scheduler and starts a new one on the same spool, journal and directory (a restart). */
+  const restart = async () => {
+    await sched.stop();
+    await spool2.close();
+    spool2 = new Spool(join(dataDir, 'spool'));
+    const ids = await spool2.open();
+    sched = await Scheduler.open({ config, spool: spool2, directory: dir, log, clock, transports }, ids);
+  };
+  const done = async () => {
+    await sched.stop();
+    await spool2.close();
+    dir.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  return {
+    dataDir,
+    config,
+    dir,
+    logs,
+    get spool() {
+      return spool2;
+    },
+    clock,
+    get sched() {
+      return sched;
+    },
+    queue,
+    mailbox,
+    run,
+    restart,
+    done,
+  };
+}
