@@ -51,7 +51,8 @@ interface Candidate {
 
 export async function resolveRoute(dns: DnsResolver, req: RouteRequest, own: readonly Endpoint[], random: () => number = Math.random): Promise<Route> {
   const temp = (d: string): Route => ({ kind: 'fail', status: '4.4.3', diagnostic: d });
-  const perm = (status: string, d: string): Route => (req.relay ? { kind: 'fail', status: `4${status.slice(1)}`, diagnostic: `relay host: ${d}` } : { kind: 'fail', status, diagnostic: d });
+  // Postfix too: a relay host that does not resolve, or loops, is "relayhost configuration problem" 4.3.5.
+  const perm = (status: string, d: string): Route => (req.relay ? { kind: 'fail', status: '4.3.5', diagnostic: `relay host: ${d}` } : { kind: 'fail', status, diagnostic: d });
   const literal = req.name.replace(/^\[(?:ipv6:)?(.*)\]$/i, '$1');
   if (isIP(literal)) return hostsOrLoop([{ name: literal, addresses: [literal] }], [{ name: literal, priority: 0, fromMx: false }], req, own, perm);
 
@@ -71,9 +72,9 @@ export async function resolveRoute(dns: DnsResolver, req: RouteRequest, own: rea
   const looked = await Promise.all(candidates.map((c) => lookupHost(dns, c)));
   const hosts: Host[] = [];
   const usable: Candidate[] = [];
-  const problems: Array<{ kind: 'loop' | 'dns' | 'none'; text: string }> = [];
+  const problems: Problem[] = [];
   for (const [i, l] of looked.entries()) {
-    if ('problem' in l) problems.push(l.problem);
+    if ('problem' in l) problems.push({ ...l.problem, priority: candidates[i].priority });
     else {
       hosts.push(l.host);
       usable.push(candidates[i]);
@@ -87,7 +88,13 @@ export async function resolveRoute(dns: DnsResolver, req: RouteRequest, own: rea
   return perm('5.4.4', problems.map((p) => p.text).join('; '));
 }
 
-async function lookupHost(dns: DnsResolver, c: Candidate): Promise<{ host: Host } | { problem: { kind: 'loop' | 'dns' | 'none'; text: string } }> {
+interface Problem {
+  kind: 'loop' | 'dns' | 'none';
+  text: string;
+  priority: number;
+}
+
+async function lookupHost(dns: DnsResolver, c: Candidate): Promise<{ host: Host } | { problem: Omit<Problem, 'priority'> }> {
   if (isLocalhostName(c.name)) return { problem: { kind: 'loop', text: `MX host ${c.name} is localhost: mail loops back to myself` } };
   const [cname, aaaa, a] = await Promise.all([c.fromMx ? dns.cname(c.name) : Promise.resolve({ kind: 'none' } as Lookup<string>), dns.aaaa(c.name), dns.a(c.name)]);
   // RFC 5321 5.1: an MX must name a host, not an alias.
@@ -109,13 +116,16 @@ function hostsOrLoop(
   req: RouteRequest,
   own: readonly Endpoint[],
   perm: (s: string, d: string) => Route,
-  problems: Array<{ text: string }> = [],
+  problems: Problem[] = [],
 ): Route {
   const mine = hosts.findIndex((h) => h.addresses.some((a) => isOwnEndpoint(a, req.port, own)));
   if (mine < 0) return { kind: 'hosts', hosts, port: req.port };
   const cut = candidates[mine].priority;
   const kept = hosts.filter((_, i) => candidates[i].priority < cut);
   if (kept.length) return { kind: 'hosts', hosts: kept, port: req.port };
+  // Postfix smtp_addr.c: better MX hosts exist but did not resolve: retry, it is not a loop yet.
+  const better = problems.find((p) => p.kind === 'dns' && p.priority < cut);
+  if (better) return { kind: 'fail', status: '4.4.3', diagnostic: `unable to find the primary relay for ${req.name}: ${better.text}` };
   const h = hosts[mine];
   const extra = problems.length ? ` (other hosts: ${problems.map((p) => p.text).join('; ')})` : '';
   return perm('5.4.6', `mail for ${req.name} loops back to myself: ${h.name} [${h.addresses.find((a) => isOwnEndpoint(a, req.port, own))}]:${req.port} is one of our listeners${extra}`);

@@ -176,7 +176,7 @@ describe('Q2 MX resolution', { timeout: 60_000 }, () => {
     }
   });
 
-  test('Q2 we are a backup MX: the more preferred MX is tried, our own entry and worse ones are dropped', async () => {
+  test('Q2 we are a backup MX: the more preferred MX is tried, our own entry and worse ones are dropped; an unresolvable primary defers', async () => {
     const peer = await startPeer({ greeting: '421 4.3.2 primary busy' }, { address: '127.0.0.7' });
     const h = await harness(
       {
@@ -202,6 +202,12 @@ describe('Q2 MX resolution', { timeout: 60_000 }, () => {
       const wild = await h.transport.deliver(message(), rcpts('u@backupmx.test'), channel({ port: peer.port }));
       assert.deepEqual(summary(wild), ['failed 5.4.6']);
       assert.equal(peer.sessions.length, 1, 'no connection to ourselves');
+      // The primary does not resolve just now: that is no loop, wait for it (Postfix: "unable to find primary relay").
+      h.own[0] = { address: '127.0.0.8', port: peer.port };
+      h.dns.zone.servfail = ['primary.backupmx.test'];
+      const noPrimary = await h.transport.deliver(message(), rcpts('u@backupmx.test'), channel({ port: peer.port }));
+      assert.deepEqual(summary(noPrimary), ['deferred 4.4.3']);
+      assert.match(noPrimary[0].diagnostic, /unable to find the primary relay for backupmx\.test/);
     } finally {
       await h.stop();
       await peer.stop();
