@@ -142,6 +142,7 @@ export class SmtpClient {
   async startTls(servername: string | undefined, timeoutMs: number): Promise<void> {
     const plain = this.socket;
     this.detach(plain);
+    plain.on('error', () => {}); // the TLS socket reports what matters; an unheard error would crash
     this.reader.reset();
     this.replies.length = 0;
     const secure = await new Promise<TLSSocket>((resolve, reject) => {
