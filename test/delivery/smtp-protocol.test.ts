@@ -110,6 +110,19 @@ describe('Q2 SMTP client protocol', { timeout: 60_000 }, () => {
     }
   });
 
+  test('Q2 SIZE refused by the peer: 552 to MAIL FROM SIZE= fails every recipient 5.3.4 with its reply; no data is sent', async () => {
+    const peer = await startPeer({ ehlo: ['PIPELINING', 'SIZE'], mail: (from) => (from ? '552 5.3.4 message size exceeds fixed limit' : '250 ok') });
+    try {
+      const res = await h.transport.deliver(message(), rcpts('a@dest.test', 'b@dest.test'), channel({ port: peer.port }));
+      assert.deepEqual(summary(res), ['failed 5.3.4', 'failed 5.3.4']);
+      assert.equal(res[0].diagnostic, '552 5.3.4 message size exceeds fixed limit');
+      assert.equal(peer.sessions[0].messages.length, 0);
+      assert.match(peer.sessions[0].commands.find((c) => c.startsWith('MAIL')) ?? '', / SIZE=\d+$/, 'SIZE declared although the peer named no limit');
+    } finally {
+      await peer.stop();
+    }
+  });
+
   test('Q2 SMTPUTF8 (RFC 6531): a UTF-8 address to a peer without SMTPUTF8 fails 5.6.7 alone; with it the parameter is passed', async () => {
     const plain = await startPeer({ ehlo: ['PIPELINING', '8BITMIME'] });
     const utf8 = await startPeer({ ehlo: ['PIPELINING', '8BITMIME', 'SMTPUTF8'] });
