@@ -34,11 +34,19 @@ export async function runTransaction(c: SmtpClient, f: Features, msg: OutboundMe
   const done = (reusable: boolean): TransactionOutcome => ({ results, reusable, stale: false });
 
   // Refusals decided before a command is sent: the session stays clean.
-  if (f.size && msg.size > f.size) {
-    for (const r of rcpts) ours(r, 'failed', '5.3.4', `message size ${msg.size} exceeds the size limit ${f.size} of ${o.remoteMta}`);
+  // Our server never queues such addresses; this keeps anything else from injecting commands.
+  if (!safeAddress(msg.mailFrom) || !safeParam(msg.params.envid ?? '') || !safeParam(msg.params.ret ?? '')) {
+    for (const r of rcpts) ours(r, 'failed', '5.1.7', `the envelope sender or its parameters contain characters SMTP cannot carry: ${JSON.stringify(msg.mailFrom)}`);
     return done(true);
   }
-  let send = [...rcpts];
+  for (const r of rcpts) {
+    if (!safeAddress(r.address) || !safeParam(r.orcpt ?? '') || !(r.notify ?? []).every(safeParam)) ours(r, 'failed', '5.1.3', `the recipient or its parameters contain characters SMTP cannot carry: ${JSON.stringify(r.address)}`);
+  }
+  if (f.size && msg.size > f.size) {
+    for (const r of rcpts) if (!results.some((x) => x.index === r.index)) ours(r, 'failed', '5.3.4', `message size ${msg.size} exceeds the size limit ${f.size} of ${o.remoteMta}`);
+    return done(true);
+  }
+  let send = rcpts.filter((r) => !results.some((x) => x.index === r.index));
   if (!f.smtputf8) {
     // RFC 6531 3.4; Postfix returns such mail too (SMTPUTF8_README): no downgrade exists for addresses.
     const why = !isAscii(msg.mailFrom)
@@ -168,4 +176,14 @@ function delivered(r: OutboundRecipient, reply: Reply, o: TransactionOptions, f:
   if (reply.code >= 300) return peerResult(r, reply, o.remoteMta);
   const relayed = !o.lmtp && !f.dsn && !!r.notify?.includes('SUCCESS');
   return { index: r.index, outcome: relayed ? 'relayed' : 'delivered', status: replyStatus(reply), diagnostic: replyText(reply), remoteMta: o.remoteMta, fromPeer: true };
+}
+
+/** A path may hold spaces in a quoted local part, never a line break (RFC 5321 4.1.2). */
+function safeAddress(v: string): boolean {
+  return !/[\r\n\0]/.test(v);
+}
+
+/** DSN parameter values are xtext: no spaces or controls (RFC 3461 4). */
+function safeParam(v: string): boolean {
+  return !/[\x00-\x20]/.test(v);
 }

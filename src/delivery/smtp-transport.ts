@@ -42,6 +42,9 @@ export function createSmtpTransport(opts: SmtpTransportOptions): Transport {
 
   async function deliver(msg: OutboundMessage, rcpts: readonly OutboundRecipient[], channel: Channel): Promise<RecipientResult[]> {
     if (!rcpts.length) return [];
+    if (channel.transport !== 'smtp' && channel.transport !== 'lmtp') {
+      return rcpts.map((r) => ({ index: r.index, outcome: 'deferred', status: '4.3.5', diagnostic: `channel ${channel.name} (transport ${channel.transport}) is not served by the smtp transport` }));
+    }
     const req = routeRequest(rcpts[0].address, channel);
     const key = channel.relayHost ? `relay:${req.name}:${req.port}` : `${req.name}:${req.port}`;
     let lease: Lease<OpenConnection> | undefined;

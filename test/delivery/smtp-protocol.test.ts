@@ -194,6 +194,21 @@ describe('Q2 SMTP client protocol', { timeout: 60_000 }, () => {
     }
   });
 
+  test('Q2 envelope values that would inject commands are refused before sending (5.1.3 / 5.1.7); a non-network channel is refused 4.3.5', async () => {
+    const peer = await startPeer({});
+    try {
+      const res = byIndex(await h.transport.deliver(message(), rcpts('ok@dest.test', 'evil@dest.test>\r\nRSET'), channel({ port: peer.port })));
+      assert.deepEqual(summary(res), ['delivered 2.0.0', 'failed 5.1.3']);
+      const bad = await h.transport.deliver(message({ from: 'a@sender.test>\r\nDATA' }), rcpts('ok@dest.test'), channel({ port: peer.port }));
+      assert.deepEqual(summary(bad), ['failed 5.1.7']);
+      assert.ok(!peer.sessions.flatMap((s) => s.commands).some((c) => /evil|^RSET$/.test(c)), 'nothing injected');
+      const local = await h.transport.deliver(message(), rcpts('ok@dest.test'), channel({}, 'local'));
+      assert.deepEqual(summary(local), ['deferred 4.3.5']);
+    } finally {
+      await peer.stop();
+    }
+  });
+
   test('Q2 dot-stuffing: lines starting with "." and a message without a final CRLF arrive intact', async () => {
     const sink = await startSink();
     try {
