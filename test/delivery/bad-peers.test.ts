@@ -39,7 +39,7 @@ async function rawPeer(what: (s: net.Socket) => void): Promise<{ port: number; s
 describe('Q2 misbehaving peers', { timeout: 60_000 }, () => {
   let h: Harness;
   before(async () => {
-    h = await harness(zone, { timeouts: { greetingMs: 300, heloMs: 300, mailMs: 300, rcptMs: 300, dataInitMs: 300, dataBlockMs: 300, dataDoneMs: 300 } });
+    h = await harness(zone, { timeouts: { greetingMs: 1000, heloMs: 1000, mailMs: 1000, rcptMs: 1000, dataInitMs: 1000, dataBlockMs: 1000, dataDoneMs: 1000 } });
   });
   after(async () => {
     await h.stop();
@@ -77,7 +77,7 @@ describe('Q2 misbehaving peers', { timeout: 60_000 }, () => {
       const res = await h.transport.deliver(message(), rcpts('a@dest.test'), channel({ port: p.port }));
       assert.deepEqual(summary(res), ['deferred 4.5.0']);
       assert.match(res[0].diagnostic, /reply line longer than 4096 bytes/);
-      assert.ok(Date.now() - t0 < 2000, 'no waiting for the whole line');
+      assert.ok(Date.now() - t0 < 5000, 'no waiting for the whole line');
       assert.ok(written < line.length, `the peer could not push all 10 MB (${written})`);
       assert.ok(process.memoryUsage().heapUsed - heap < 8 * 1024 * 1024, 'the line was not buffered');
     } finally {
@@ -91,8 +91,8 @@ describe('Q2 misbehaving peers', { timeout: 60_000 }, () => {
       const t0 = Date.now();
       const res = await h.transport.deliver(message(), rcpts('a@dest.test'), channel({ port: p.port }));
       assert.deepEqual(summary(res), ['deferred 4.4.2']);
-      assert.match(res[0].diagnostic, /timed out after 300 ms waiting for the reply to the greeting/);
-      assert.ok(Date.now() - t0 < 3000);
+      assert.match(res[0].diagnostic, /timed out after 1 s waiting for the reply to the greeting/);
+      assert.ok(Date.now() - t0 < 5000);
     } finally {
       await p.stop();
     }
@@ -116,14 +116,14 @@ describe('Q2 misbehaving peers', { timeout: 60_000 }, () => {
     try {
       const res = await h.transport.deliver(message(), rcpts('a@dest.test'), channel({ port: p.port }));
       assert.deepEqual(summary(res), ['deferred 4.4.2']);
-      assert.match(res[0].diagnostic, /timed out after 300 ms waiting for the reply to the end of data .*may be delivered more than once/);
+      assert.match(res[0].diagnostic, /timed out after 1 s waiting for the reply to the end of data .*may be delivered more than once/);
     } finally {
       await p.stop();
     }
   });
 
   test('Q2 a slow peer within the timeouts delivers; silence after RCPT defers the transaction with the step named', async () => {
-    const slow = await startPeer({ delayMs: 60 });
+    const slow = await startPeer({ delayMs: 150 });
     const mute = await startPeer({ ehlo: ['8BITMIME'], rcpt: (a) => (a.startsWith('b') ? 'silent' : '250 2.1.5 ok') });
     try {
       assert.deepEqual(summary(await h.transport.deliver(message(), rcpts('a@dest.test'), channel({ port: slow.port }))), ['delivered 2.0.0']);
@@ -161,7 +161,7 @@ describe('Q2 misbehaving peers', { timeout: 60_000 }, () => {
       const msg = { ...message(), size: big.length, open: () => Readable.from([big]) };
       const res = await h.transport.deliver(msg, rcpts('a@dest.test'), channel({ port: p.port }));
       assert.deepEqual(summary(res), ['deferred 4.4.2']);
-      assert.match(res[0].diagnostic, /timed out after 300 ms sending a block of message data/);
+      assert.match(res[0].diagnostic, /timed out after 1 s sending a block of message data/);
     } finally {
       await p.stop();
     }

@@ -20,7 +20,7 @@ describe('Q1 LMTP delivery', { timeout: 60_000 }, () => {
   let h: Harness;
   let dir: string;
   before(async () => {
-    h = await harness({ records: {} }, { cache: { idleMs: 50 } });
+    h = await harness({ records: {} }, { cache: { idleMs: 2000 } });
     dir = mkdtempSync(join(tmpdir(), 'rampart-lmtp-'));
   });
   after(async () => {

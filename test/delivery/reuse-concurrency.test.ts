@@ -18,7 +18,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('Q2 connection reuse and concurrency', { timeout: 90_000 }, () => {
   test('Q2 twenty messages to one destination, one after another: one connection, RSET between, QUIT when idle', async () => {
     const peer = await startPeer({});
-    const h = await harness({ records: mx('dest.test') }, { cache: { idleMs: 200 } });
+    const h = await harness({ records: mx('dest.test') }, { cache: { idleMs: 1000 } });
     try {
       for (let i = 0; i < 20; i++) {
         assert.deepEqual(summary(await h.transport.deliver(message({ id: `M${i}` }), rcpts(`u${i}@dest.test`), channel({ port: peer.port }))), ['delivered 2.0.0']);
@@ -28,7 +28,7 @@ describe('Q2 connection reuse and concurrency', { timeout: 90_000 }, () => {
       assert.equal(s.messages.length, 20);
       assert.equal(s.commands.filter((c) => c === 'RSET').length, 19);
       assert.equal(h.dns.queries.filter((q) => q.type === 'MX').length, 1, 'a cached connection needs no DNS');
-      await sleep(500);
+      for (let i = 0; i < 50 && s.commands.at(-1) !== 'QUIT'; i++) await sleep(100);
       assert.equal(s.commands.at(-1), 'QUIT', 'the idle connection was closed politely');
       assert.equal(peer.maxConcurrent, 1);
       assert.deepEqual(summary(await h.transport.deliver(message(), rcpts('late@dest.test'), channel({ port: peer.port }))), ['delivered 2.0.0']);
@@ -41,7 +41,7 @@ describe('Q2 connection reuse and concurrency', { timeout: 90_000 }, () => {
 
   test('Q2 maxMessages per connection: 12 messages with a cap of 5 take 3 connections', async () => {
     const peer = await startPeer({});
-    const h = await harness({ records: mx('dest.test') }, { cache: { idleMs: 1000, maxMessages: 5 } });
+    const h = await harness({ records: mx('dest.test') }, { cache: { idleMs: 5000, maxMessages: 5 } });
     try {
       for (let i = 0; i < 12; i++) await h.transport.deliver(message(), rcpts('u@dest.test'), channel({ port: peer.port }));
       assert.deepEqual(
@@ -71,7 +71,7 @@ describe('Q2 connection reuse and concurrency', { timeout: 90_000 }, () => {
 
   test('Q3 concurrency per destination: 30 messages at once with concurrency 3 use at most 3 connections, fewer than 30', async () => {
     const peer = await startPeer({ delayMs: 20 });
-    const h = await harness({ records: mx('dest.test') }, { cache: { idleMs: 1000 } });
+    const h = await harness({ records: mx('dest.test') }, { cache: { idleMs: 5000 } });
     try {
       const ch = channel({ port: peer.port, concurrency: 3 });
       const all = await Promise.all(Array.from({ length: 30 }, (_, i) => h.transport.deliver(message({ id: `M${i}` }), rcpts(`u${i}@dest.test`), ch)));
@@ -87,7 +87,7 @@ describe('Q2 connection reuse and concurrency', { timeout: 90_000 }, () => {
 
   test('Q3 maxConnections per channel: three destinations, concurrency 3 each, at most 4 connections in all; waiters are all served', async () => {
     const peer = await startPeer({ delayMs: 15 });
-    const h = await harness({ records: { ...mx('one.test'), ...mx('two.test'), ...mx('three.test') } }, { cache: { idleMs: 1000 } });
+    const h = await harness({ records: { ...mx('one.test'), ...mx('two.test'), ...mx('three.test') } }, { cache: { idleMs: 5000 } });
     try {
       const ch = channel({ port: peer.port, concurrency: 3, maxConnections: 4 });
       const domains = ['one.test', 'two.test', 'three.test'];
