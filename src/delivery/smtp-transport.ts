@@ -83,15 +83,13 @@ export function createSmtpTransport(opts: SmtpTransportOptions): Transport {
           break;
         }
       }
-      return results;
+      return complete(rcpts, results, 'no result from the transaction');
     } catch (e) {
       // A bug, not a delivery problem: never lose the recipients, never throw at the scheduler.
       log.error({ event: 'smtp-out', id: msg.id, err: (e as Error).stack }, 'smtp transport error');
       conn?.destroy();
       conn = undefined;
-      const done = new Set(results.map((r) => r.index));
-      for (const r of rcpts) if (!done.has(r.index)) results.push({ index: r.index, outcome: 'deferred', status: '4.3.0', diagnostic: `internal error in the smtp transport: ${(e as Error).message}` });
-      return results;
+      return complete(rcpts, results, `internal error in the smtp transport: ${(e as Error).message}`);
     } finally {
       if (lease) pool.release(lease, conn, reusable);
       logResults(msg, channel, results);
@@ -160,6 +158,13 @@ export function createSmtpTransport(opts: SmtpTransportOptions): Transport {
       pool.close();
     },
   };
+}
+
+/** Exactly one result per recipient, whatever happened: a missing one is deferred with `why`. */
+function complete(rcpts: readonly OutboundRecipient[], results: RecipientResult[], why: string): RecipientResult[] {
+  const done = new Set(results.map((r) => r.index));
+  for (const r of rcpts) if (!done.has(r.index)) results.push({ index: r.index, outcome: 'deferred', status: '4.3.0', diagnostic: why });
+  return results;
 }
 
 function failureResult(r: OutboundRecipient, f: SiteFailure): RecipientResult {
