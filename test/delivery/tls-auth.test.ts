@@ -86,7 +86,7 @@ describe('Q2 TLS policy and AUTH', { timeout: 60_000 }, () => {
     writeFileSync(file, 's3cret\n');
     const seen: Array<[string, string]> = [];
     const opts = (methods: string[]) => ({
-      ...{ disabledCommands: [] as string[] },
+      disabledCommands: [] as string[],
       authMethods: methods,
       onAuth(auth: SMTPServerAuthentication, _s: unknown, cb: (e: Error | null, r?: { user: string }) => void) {
         seen.push([auth.method, `${auth.username}:${auth.password}`]);
