@@ -8,6 +8,7 @@ import { listenerSizeFields, limitsSizeFields, refineSizeLimits } from './size-l
 import { ChannelsSchema, RoutesSchema, refineChannels } from './channels-schema.js';
 import { listenerRelayFields, relayFields, AccessSchema, AuthSchema, refineRelayAccess } from './relay-access-schema.js';
 import { listenerCleanupFields, limitsCleanupFields } from './cleanup-schema.js';
+import { DeliveryTimeoutsSchema, ConnectionCacheSchema } from './delivery-network-schema.js';
 
 const port = z.number().int().min(0, 'expected a port 0..65535 (0 picks a free port)').max(65535, 'expected a port 0..65535 (0 picks a free port)');
 const positiveInt = z.number().int().positive();
@@ -107,6 +108,8 @@ export const ConfigSchema = z
         giveUpMs: ms.default(5 * 24 * 3600 * 1000).describe('Q1/Q2: age after which a temporarily failing recipient is given up (and returned with a DSN). Default 5 days; per channel: channels.<name>.giveUpMs.'),
         delayWarningMs: ms.default(4 * 3600 * 1000).describe('Q2 (RFC 3464): age after which a sender who asked for NOTIFY=DELAY gets one delay warning. Default 4 h; per channel: channels.<name>.delayWarningMs.'),
         bounceSizeLimit: z.number().int().min(1024).max(100 * 1024 * 1024).default(50000).describe('Q2 (Postfix bounce_size_limit): largest message returned whole in a delivery status notice when the sender asked for RET=FULL, in octets. A larger message is returned as its header section only, with a note saying so. Default 50000.'),
+        timeouts: DeliveryTimeoutsSchema, // Q2 outbound session timeouts (delivery-network-schema.ts)
+        connectionCache: ConnectionCacheSchema, // Q2 outbound connection reuse (delivery-network-schema.ts)
       })
       .strict()
       .prefault({}),
