@@ -1,4 +1,4 @@
-// Wires config -> directory, spool, scheduler, policy, listeners; handles
+// Wires config -> directory, spool, scheduler (with its transports), policy, listeners; handles
 // SIGHUP (reload: new snapshot for new sessions, certificates, DNS and log level
 // too, no connection dropped) and
 // SIGTERM (drain: stop listening, let transactions finish, then close).
@@ -15,6 +15,9 @@ import { Scheduler, realClock, type Clock } from './scheduler/scheduler.js';
 import type { TransportMap } from './scheduler/dispatcher.js';
 import { createMaildirTransport } from './delivery/maildir-transport.js';
 import { createDiscardTransport } from './delivery/discard-transport.js';
+import { createSmtpTransport } from './delivery/smtp-transport.js';
+import { channelWarnings } from './delivery/channel-checks.js';
+import type { Endpoint } from './delivery/own-endpoints.js';
 import { PolicyRunner } from './policy/runner.js';
 import { builtinChecks } from './policy/checks.js';
 import { loadTls } from './listener/tls-context.js';
@@ -73,12 +76,27 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
   const dns = new NodeDnsResolver(config.dns);
   const spool = new Spool(join(config.dataDir, 'spool'));
   const queued = await spool.open();
-  // Q1/Q3 transports by channel transport name. smtp and lmtp join this map when the
-  // remote transport is built in; until then their channels keep mail queued (logged).
+  const servers: Server[] = [];
+  // Q1-Q3 transports by channel transport name. One network transport serves smtp and
+  // lmtp (one connection pool); it reads hostname and delivery.timeouts/connectionCache
+  // at each use, so a reload applies. The scheduler starts before the listeners bind:
+  // loop detection asks for our endpoints at each route (configured, then bound).
+  const ownEndpoints = (): Endpoint[] => {
+    const out = config.listeners.flatMap((l) => l.addresses.map((address) => ({ address, port: l.port })));
+    for (const s of servers) {
+      const a = s.address();
+      if (a && typeof a === 'object') out.push({ address: a.address, port: a.port });
+    }
+    return out;
+  };
+  const smtp = createSmtpTransport({ dns, log, ownEndpoints, settings: () => ({ hostname: config.hostname, ...config.delivery }) });
   const transports: TransportMap = {
     maildir: createMaildirTransport({ dataDir: () => config.dataDir, log }),
     discard: createDiscardTransport({ log }),
+    smtp,
+    lmtp: smtp,
   };
+  for (const warning of channelWarnings(config.channels)) log.warn({ event: 'config', warning }, 'configuration warning');
   const scheduler = await Scheduler.open({ config, spool, directory, log, clock: opts.clock ?? realClock, transports }, queued); // also takes spool.onQueued
   const policy = new PolicyRunner(builtinChecks);
   const limits = new ConnectionLimits(config.limits.maxConnections, config.limits.maxConnectionsPerIp);
@@ -104,7 +122,6 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
     },
   };
 
-  const servers: Server[] = [];
   const ports: Record<string, number> = {};
   try {
     for (const l of config.listeners) {
@@ -158,7 +175,7 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
     limits.update(config.limits.maxConnections, config.limits.maxConnectionsPerIp);
     scheduler.setConfig(config);
     access.startRefresh(config.access.refreshMs);
-    for (const warning of networkWarnings(config)) log.warn({ event: 'config', warning }, 'configuration warning');
+    for (const warning of [...networkWarnings(config), ...channelWarnings(config.channels)]) log.warn({ event: 'config', warning }, 'configuration warning');
     log.info({ event: 'reload', source: config.source, logLevel: config.log.level, certificate: tls.certPath }, 'configuration reloaded');
     log.level = config.log.level; // after the line above, so a quieter level still shows the reload
     return config;

@@ -82,7 +82,7 @@ async function main(): Promise<void> {
   // The destination is an address literal: this measures the transport, not DNS.
   const snap = validateConfig({ hostname: 'bench.test', listeners: [{ name: 'mx', kind: 'mx', addresses: ['127.0.0.1'], port: 0 }], channels: { smtp: { port: sink.port, concurrency } } }, 'bench', process.cwd());
   const noDns = {} as DnsResolver;
-  const transport = createSmtpTransport({ dns: noDns, log: createLogger('warn'), hostname: 'bench.test', ownEndpoints: () => [], settings: () => snap.delivery });
+  const transport = createSmtpTransport({ dns: noDns, log: createLogger('warn'), ownEndpoints: () => [], settings: () => ({ hostname: 'bench.test', ...snap.delivery }) });
   const body = Buffer.from(`Subject: bench\r\nFrom: <a@bench.test>\r\n\r\n${'x'.repeat(76)}\r\n`.padEnd(size - 2, 'y') + '\r\n');
   const msg = (i: number): OutboundMessage => ({ id: `B${i}`, mailFrom: 'a@bench.test', params: { smtputf8: false }, size: body.length, open: () => Readable.from([body]) });
   let next = 0;

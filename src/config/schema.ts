@@ -144,7 +144,7 @@ export const ConfigSchema = z
       .prefault({}),
     dns: z
       .object({
-        servers: z.array(z.string().min(1)).default([]).describe('Resolvers for policy checks, "ip" or "ip:port". Default: the system resolvers (/etc/resolv.conf).'),
+        servers: z.array(z.string().min(1)).default([]).describe('Resolvers for policy checks and for delivery (MX, A, AAAA lookups), "ip" or "ip:port". Default: the system resolvers (/etc/resolv.conf).'),
         timeoutMs: z.number().int().min(50).max(60000).default(5000).describe('Time allowed for one DNS query attempt.'),
         tries: z.number().int().min(1).max(5).default(2).describe('Attempts per DNS query.'),
       })

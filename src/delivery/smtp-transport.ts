@@ -3,7 +3,9 @@
 // call = one message to recipients sharing a destination: hold a connection
 // slot, reuse a cached connection or open one (MX hosts in order, each address
 // in turn), run the transaction(s), answer once per recipient. Problems are
-// results, never exceptions (see docs/remote-delivery.md).
+// results, never exceptions (see docs/remote-delivery.md). Pool slots are keyed
+// by destinationOf(), the key the scheduler groups hand-overs by (with the
+// connection settings, which are the same within one configuration).
 
 import type { Logger } from '../log/logger.js';
 import type { DnsResolver } from '../dns/resolver.js';
@@ -16,16 +18,21 @@ import { ClientError, SmtpClient, type Target } from './smtp-client.js';
 import { openSession, clientFailure, SiteFailure, type Features } from './smtp-session.js';
 import { runTransaction } from './smtp-transaction.js';
 import type { Endpoint } from './own-endpoints.js';
+import { destinationOf } from './destination.js';
 
 export interface SmtpTransportOptions {
   dns: DnsResolver;
   log: Logger;
-  /** Our name in EHLO/LHLO (config `hostname`). */
-  hostname: string;
-  /** Our listeners' bound addresses and ports, for loop detection (RFC 5321 5.1). */
+  /** Our listeners' addresses and ports, for loop detection (RFC 5321 5.1); asked at each route, so listeners bound later count. */
   ownEndpoints(): Endpoint[];
-  /** Read at each use, so a reload applies: `() => config.delivery`. */
-  settings(): { timeouts: DeliveryTimeouts; connectionCache: ConnectionCache };
+  /** Read at each use, so a reload applies: hostname (our name in EHLO/LHLO) and delivery.timeouts/connectionCache. */
+  settings(): TransportSettings;
+}
+
+export interface TransportSettings {
+  hostname: string;
+  timeouts: DeliveryTimeouts;
+  connectionCache: ConnectionCache;
 }
 
 /** Most recipients in one transaction; more go in further transactions on the same connection (RFC 5321 4.5.3.1.8 requires 100). */
@@ -39,14 +46,21 @@ interface OpenConnection extends SmtpClient {
 export function createSmtpTransport(opts: SmtpTransportOptions): Transport {
   const log = opts.log.child({ component: 'smtp-out' });
   const pool = new ConnectionPool<OpenConnection>(() => opts.settings().connectionCache);
+  /** Connections opened and maybe still in use, so close() can end deliveries in flight. */
+  const inUse = new Set<SmtpClient>();
+  let closed = false;
+  const stopping = (r: OutboundRecipient): RecipientResult => ({ index: r.index, outcome: 'deferred', status: '4.3.2', diagnostic: 'delivery stopped: the server is shutting down' });
 
   async function deliver(msg: OutboundMessage, rcpts: readonly OutboundRecipient[], channel: Channel): Promise<RecipientResult[]> {
     if (!rcpts.length) return [];
     if (channel.transport !== 'smtp' && channel.transport !== 'lmtp') {
       return rcpts.map((r) => ({ index: r.index, outcome: 'deferred', status: '4.3.5', diagnostic: `channel ${channel.name} (transport ${channel.transport}) is not served by the smtp transport` }));
     }
+    if (closed) return rcpts.map(stopping);
     const req = routeRequest(rcpts[0].address, channel);
-    const key = channel.relayHost ? `relay:${req.name}:${req.port}` : `${req.name}:${req.port}`;
+    // The scheduler's destination, plus what a cached connection was opened with: a reload
+    // (or another channel object with the same name) never reuses a connection made under other settings.
+    const key = `${destinationOf(channel, rcpts[0].address)}|${req.port}|${channel.tls}|${channel.auth?.user ?? ''}`;
     let lease: Lease<OpenConnection> | undefined;
     let conn: OpenConnection | undefined;
     let reusable = false;
@@ -54,16 +68,17 @@ export function createSmtpTransport(opts: SmtpTransportOptions): Transport {
     try {
       lease = await pool.acquire(channel.name, key, { perDestination: channel.concurrency, perChannel: channel.maxConnections });
       conn = lease.conn;
+      if (closed) return rcpts.map(stopping);
       for (let at = 0; at < rcpts.length; at += MAX_RCPTS_PER_TRANSACTION) {
         const chunk = rcpts.slice(at, at + MAX_RCPTS_PER_TRANSACTION);
         for (let attempt = 0; ; attempt++) {
           if (!conn) {
-            const opened = await connect(req, channel, msg.id);
-            if (opened instanceof SiteFailure) {
-              for (const r of rcpts.slice(at)) results.push(failureResult(r, opened));
+            const c = await connect(req, channel, msg.id);
+            if (c instanceof SiteFailure) {
+              for (const r of rcpts.slice(at)) results.push(failureResult(r, c));
               return results;
             }
-            conn = opened;
+            conn = c;
           }
           const reused = conn.transactions > 0;
           conn.transactions++;
@@ -104,15 +119,17 @@ export function createSmtpTransport(opts: SmtpTransportOptions): Transport {
     const attempts: Array<{ host: string; target: Target }> =
       route.kind === 'unix' ? [{ host: route.path, target: { path: route.path } }] : route.hosts.flatMap((h) => h.addresses.map((address) => ({ host: h.name, target: { address, port: route.port } })));
     let last: SiteFailure | undefined;
-    const timeouts = opts.settings().timeouts;
+    const { timeouts, hostname } = opts.settings();
     for (const { host, target } of attempts.slice(0, MAX_ADDRESSES)) {
+      if (closed) return new SiteFailure('4.3.2', 'delivery stopped: the server is shutting down', false);
       let tls = route.kind === 'unix' ? ('none' as const) : channel.tls;
       for (;;) {
         let c: SmtpClient | undefined;
         try {
           c = await SmtpClient.connect(target, timeouts.connectMs);
+          track(c);
           const auth = channel.auth ? { ...channel.auth, key: `channels.${channel.name}.auth` } : undefined;
-          const features = await openSession(c, { lmtp, hostname: opts.hostname, host, tls, auth, timeouts });
+          const features = await openSession(c, { lmtp, hostname, host, tls, auth, timeouts });
           const open = c as OpenConnection;
           open.features = features;
           open.remoteMta = host;
@@ -152,10 +169,19 @@ export function createSmtpTransport(opts: SmtpTransportOptions): Transport {
     }
   }
 
+  function track(c: SmtpClient): void {
+    if (inUse.size >= 64) for (const o of inUse) if (!o.alive) inUse.delete(o);
+    inUse.add(c);
+  }
+
   return {
     deliver,
+    /** Closes idle connections and ends those in use: their recipients come back deferred. */
     async close() {
+      closed = true;
       pool.close();
+      for (const c of inUse) c.destroy('delivery stopped: the server is shutting down');
+      inUse.clear();
     },
   };
 }

@@ -142,7 +142,7 @@ export async function runAttempt(deps: AttemptDeps, inp: AttemptInput): Promise<
     }
     records.push(rec);
     const level = FINAL_EVENTS.has(rec.outcome) ? 'info' : 'warn';
-    deps.log[level]({ event: rec.outcome, queueId: id, rcpt: l.rcptAddress, ...(l.address !== l.rcptAddress.toLowerCase() ? { to: l.address } : {}), channel: ch, status: rec.status, reason: rec.diag, ...(rec.tries ? { attempt: rec.tries } : {}) }, `recipient ${rec.outcome}`);
+    deps.log[level]({ event: rec.outcome, queueId: id, rcpt: l.rcptAddress, ...(l.address !== l.rcptAddress.toLowerCase() ? { to: l.address } : {}), channel: ch, status: rec.status, reason: rec.diag, ...(rec.mta ? { relay: rec.mta } : {}), ...(rec.tries ? { attempt: rec.tries } : {}) }, `recipient ${rec.outcome}`);
     return rec;
   };
   const flush = async (): Promise<void> => {

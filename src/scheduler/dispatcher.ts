@@ -5,8 +5,8 @@
 // transport one after another and it can reuse its pooled connections.
 //
 // The transport contract says a transport answers per recipient and never
-// throws; this is where a broken transport (a throw, a missing answer) or a
-// missing one (not built in yet) becomes a temporary failure with a clear reason.
+// throws; this is where a broken transport (a throw, a missing answer) becomes
+// a temporary failure with a clear reason.
 
 import type { Channel } from '../config/channels-schema.js';
 import type { Logger } from '../log/logger.js';
@@ -29,13 +29,12 @@ interface Lane {
   running: number;
 }
 
-export type TransportMap = Partial<Record<Channel['transport'], Transport>>;
+/** A transport for every channel transport name (one object may serve several: smtp and lmtp). */
+export type TransportMap = Record<Channel['transport'], Transport>;
 
 export class Dispatcher {
   private readonly lanes = new Map<string, Lane>();
   private readonly channelRunning = new Map<string, number>();
-  /** Channels already warned about a missing transport (one log line per channel, not per message). */
-  private readonly warned = new Set<string>();
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -86,14 +85,6 @@ export class Dispatcher {
 
   private async run(job: Job): Promise<RecipientResult[]> {
     const transport = this.transports[job.channel.transport];
-    if (!transport) {
-      const diag = `channel ${job.channel.name}: no ${job.channel.transport} transport in this server; the message waits in the queue`;
-      if (!this.warned.has(job.channel.name)) {
-        this.warned.add(job.channel.name);
-        this.log.warn({ event: 'transport', channel: job.channel.name, transport: job.channel.transport }, diag);
-      }
-      return job.rcpts.map((r) => ({ index: r.index, outcome: 'deferred', status: '4.3.0', diagnostic: diag }));
-    }
     let results: RecipientResult[];
     try {
       results = await transport.deliver(job.msg, job.rcpts, job.channel);
@@ -108,14 +99,9 @@ export class Dispatcher {
     );
   }
 
-  /** Channels whose transport is missing (for the start-up check). */
-  missing(channels: Record<string, Channel>): Channel[] {
-    return Object.values(channels).filter((c) => !this.transports[c.transport]);
-  }
-
   /** Closes every transport once (one object may serve several transport names; a second call waits for the first). */
   close(): Promise<void> {
-    this.closing ??= Promise.all([...new Set(Object.values(this.transports))].map((t) => t?.close().catch(() => {}))).then(() => {});
+    this.closing ??= Promise.all([...new Set(Object.values(this.transports))].map((t) => t.close().catch(() => {}))).then(() => {});
     return this.closing;
   }
 }

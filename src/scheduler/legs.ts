@@ -13,6 +13,7 @@ import type { Directory } from '../directory/store.js';
 import type { SpoolEnvelope } from '../smtp/submitter.js';
 import { legKey } from '../spool/journal-records.js';
 import { routeDomain } from './routes.js';
+import { destinationOf } from '../delivery/destination.js';
 
 interface LegBase {
   /** Index of the envelope recipient. */
@@ -52,31 +53,6 @@ export type Leg = DeliverLeg | ForwardLeg | SettledLeg;
 
 function domainOf(address: string): string {
   return address.slice(address.lastIndexOf('@') + 1).toLowerCase();
-}
-
-/** Relay host as written in Postfix syntax, the destination key of a relayed channel. */
-function relayText(c: Channel): string | undefined {
-  const r = c.relayHost;
-  if (!r) return undefined;
-  if (r.kind === 'unix') return `unix:${r.path}`;
-  const host = r.mx ? r.host : `[${r.host}]`;
-  return r.port ? `${host}:${r.port}` : host;
-}
-
-/**
- * Where a leg goes, within its channel: the mailbox for maildir, the relay host
- * when the channel has one, else the recipient domain (smtp, lmtp); one lane for discard.
- * Transports may use the same function to key their connection pools.
- */
-export function destinationOf(channel: Channel, address: string): string {
-  switch (channel.transport) {
-    case 'maildir':
-      return address.toLowerCase();
-    case 'discard':
-      return channel.name;
-    default:
-      return relayText(channel) ?? domainOf(address);
-  }
 }
 
 export interface LegContext {

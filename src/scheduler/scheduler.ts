@@ -48,8 +48,8 @@ export interface SchedulerOptions {
   directory: Directory;
   log: Logger;
   clock?: Clock;
-  /** Transports by channel transport name; a channel whose transport is absent defers its mail. */
-  transports?: TransportMap;
+  /** Transports by channel transport name. */
+  transports: TransportMap;
 }
 
 interface Entry {
@@ -89,7 +89,7 @@ export class Scheduler {
   ) {
     this.config = opts.config;
     this.clock = opts.clock ?? realClock;
-    this.dispatcher = new Dispatcher(opts.transports ?? {}, opts.log);
+    this.dispatcher = new Dispatcher(opts.transports, opts.log);
     this.attemptDeps = {
       config: () => this.config,
       spool: opts.spool,
@@ -113,9 +113,6 @@ export class Scheduler {
     if (skipped) opts.log.warn({ event: 'journal', skipped }, 'recipient journal: incomplete records skipped (a write cut short by a crash)');
     const s = new Scheduler(opts, journal);
     opts.spool.onQueued = (id, committed) => s.enqueue(id, committed); // new messages, notices and forwarded copies
-    for (const c of s.dispatcher.missing(s.config.channels)) {
-      opts.log.warn({ event: 'config', channel: c.name, transport: c.transport }, `channel ${c.name} uses transport ${c.transport}, which this server does not have yet: its mail stays queued and is retried`);
-    }
     s.refreshHold();
     for (const id of queued) s.schedule(id, await s.resumeAt(id));
     s.poll();

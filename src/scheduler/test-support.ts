@@ -1,7 +1,9 @@
 // A scheduler on a real spool, journal and Maildir in a temporary folder, with
 // the fake clock, for the scheduler's unit tests. Mailboxes alice and bob (and
 // the alias team -> both) exist in example.test; the sender is remote unless a
-// test says otherwise.
+// test says otherwise. Remote mail goes through the real smtp transport and an
+// in-process DNS server with no records: every remote domain is NXDOMAIN (5.1.2)
+// unless a test puts records in `dns.zone` or passes its own transports.
 
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +18,10 @@ import type { SpoolEnvelope } from '../smtp/submitter.js';
 import { FakeClock } from './fake-clock.js';
 import { createMaildirTransport } from '../delivery/maildir-transport.js';
 import { createDiscardTransport } from '../delivery/discard-transport.js';
+import { createSmtpTransport } from '../delivery/smtp-transport.js';
+import { NodeDnsResolver } from '../dns/resolver.js';
 import type { TransportMap } from './dispatcher.js';
+import { startDns } from '../../test/helpers/dns-server.js';
 
 export interface QueueOptions {
   from?: string;
@@ -30,7 +35,7 @@ export interface QueueOptions {
 
 export type Harness = Awaited<ReturnType<typeof setupScheduler>>;
 
-export async function setupScheduler(over: Record<string, unknown> = {}, opts: { transports?: TransportMap; before?: (spoolRoot: string) => void } = {}) {
+export async function setupScheduler(over: Record<string, unknown> = {}, opts: { transports?: Partial<TransportMap>; before?: (spoolRoot: string) => void } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'rampart-sched-'));
   const config = validateConfig({ hostname: 'mx.rampart.test', dataDir, listeners: [{ name: 'mx', kind: 'mx', addresses: ['127.0.0.1'], port: 0 }], ...over }, 'test', dataDir);
   const dir = Directory.open(':memory:');
@@ -45,13 +50,21 @@ export async function setupScheduler(over: Record<string, unknown> = {}, opts: {
   opts.before?.(spool.root); // state left by a previous run: flags, queue files, journal
   const queued = await spool.open();
   const clock = new FakeClock();
-  const transports: TransportMap = {
-    maildir: createMaildirTransport({ dataDir: () => config.dataDir, log }),
-    discard: createDiscardTransport({ log }),
-    ...opts.transports,
+  const dns = await startDns({ records: {} });
+  const resolver = new NodeDnsResolver({ servers: [dns.server], timeoutMs: 1000, tries: 1 });
+  /** Fresh transports for each scheduler: stop() closes them. */
+  const transports = (): TransportMap => {
+    const smtp = createSmtpTransport({ dns: resolver, log, ownEndpoints: () => [], settings: () => ({ hostname: config.hostname, ...config.delivery }) });
+    return {
+      maildir: createMaildirTransport({ dataDir: () => config.dataDir, log }),
+      discard: createDiscardTransport({ log }),
+      smtp,
+      lmtp: smtp,
+      ...opts.transports,
+    };
   };
   let spool2 = spool;
-  let sched = await Scheduler.open({ config, spool, directory: dir, log, clock, transports }, queued);
+  let sched = await Scheduler.open({ config, spool, directory: dir, log, clock, transports: transports() }, queued);
   const queue = async (rcpts: string[], o: QueueOptions = {}) => {
     const env: SpoolEnvelope = {
       mailFrom: o.from ?? 's@remote.test',
@@ -85,11 +98,12 @@ export async function setupScheduler(over: Record<string, unknown> = {}, opts: {
     await spool2.close();
     spool2 = new Spool(join(dataDir, 'spool'));
     const ids = await spool2.open();
-    sched = await Scheduler.open({ config, spool: spool2, directory: dir, log, clock, transports }, ids);
+    sched = await Scheduler.open({ config, spool: spool2, directory: dir, log, clock, transports: transports() }, ids);
   };
   const done = async () => {
     await sched.stop();
     await spool2.close();
+    await dns.stop();
     dir.close();
     rmSync(dataDir, { recursive: true, force: true });
   };
@@ -97,6 +111,7 @@ export async function setupScheduler(over: Record<string, unknown> = {}, opts: {
     dataDir,
     config,
     dir,
+    dns,
     logs,
     get spool() {
       return spool2;

@@ -37,13 +37,13 @@ export async function harness(zone: Zone, o: { timeouts?: Partial<DeliveryTimeou
   });
   const own = o.own ?? [];
   const settings = {
+    hostname: 'rampart.test',
     timeouts: { ...FAST, ...o.timeouts },
     connectionCache: { idleMs: 2000, maxMessages: 100, maxAgeMs: 300_000, ...o.cache },
   };
   const transport = createSmtpTransport({
     dns: new NodeDnsResolver({ servers: [dns.server], timeoutMs: 1000, tries: 1 }),
     log: createLogger('debug', sink),
-    hostname: 'rampart.test',
     ownEndpoints: () => own,
     settings: () => settings,
   });

@@ -8,6 +8,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { start, smtplib, swaks, mailbox, splitDelivered, type TestServer } from '../protocol/support.js';
 import { ehloClient, codes } from '../helpers/smtp-client.js';
+import { startSink } from '../delivery/support.js';
 
 async function rcpt(ts: TestServer, to: string): Promise<string> {
   const { c } = await ehloClient(ts.ports.mx);
@@ -67,8 +68,10 @@ describe('R7 catchalls', { timeout: 60_000 }, () => {
     }
   });
 
-  test('Q1 a remote catchall target is accepted at RCPT and forwarded as a new queued message (smtp channel)', async () => {
-    const ts = await start();
+  test('Q1 a remote catchall target is accepted at RCPT and forwarded as a new queued message, delivered to its MX', async () => {
+    const sink = await startSink();
+    const ts = await start({ channels: { smtp: { port: sink.port } } });
+    ts.dns!.zone.records['remote.test'] = [{ type: 'A', data: '127.0.0.1' }];
     try {
       ts.server.directory.catchalls.set('example.test', 'someone@remote.test');
       const r = await smtplib({ port: ts.ports.mx, from: 'sender@client.test', to: ['nobody@example.test'], msg: Buffer.from('Subject: x\r\n\r\nx\r\n') });
@@ -77,11 +80,14 @@ describe('R7 catchalls', { timeout: 60_000 }, () => {
       const fwd = ts.logs.find((l) => l.event === 'forwarded');
       assert.ok(fwd, 'forwarded');
       assert.deepEqual(fwd.to, ['someone@remote.test']);
-      const queue = readdirSync(join(ts.dataDir, 'spool', 'queue'));
-      assert.deepEqual(queue, [fwd.newId], 'the original is done; the copy waits for the smtp channel');
-      assert.ok(ts.logs.some((l) => l.event === 'deferred' && l.queueId === fwd.newId && l.rcpt === 'someone@remote.test'));
+      assert.deepEqual(readdirSync(join(ts.dataDir, 'spool', 'queue')), [], 'the original and the copy are done');
+      assert.ok(ts.logs.some((l) => l.event === 'delivered' && l.queueId === fwd.newId && l.rcpt === 'someone@remote.test' && l.channel === 'smtp'));
+      assert.equal(sink.messages.length, 1);
+      assert.deepEqual([sink.messages[0].mailFrom, sink.messages[0].rcpts], ['sender@client.test', ['someone@remote.test']]);
+      assert.match(sink.messages[0].data.toString('latin1'), /^Delivered-To: nobody@example\.test\r\n/);
     } finally {
       await ts.stop();
+      await sink.stop();
     }
   });
 });

@@ -10,6 +10,7 @@ import { readQueueFile } from '../../src/spool/queue-file.js';
 import { openMessage } from '../../src/spool/message-source.js';
 import { setupScheduler, type Harness } from '../../src/scheduler/test-support.js';
 import { dsnOfMaildirFile, parseDsn } from '../helpers/dsn.js';
+import { freePort } from '../helpers/process-server.js';
 
 async function queuedOther(s: Harness, except: string[]) {
   const ids = readdirSync(s.spool.queueDir).filter((f) => !except.includes(f));
@@ -22,8 +23,10 @@ async function queuedOther(s: Harness, except: string[]) {
 }
 
 test('Q1 an alias with a remote target: the local member gets it, the remote one a new queued message (same sender, NOTIFY/ORCPT carried)', async () => {
-  const s = await setupScheduler();
+  // The remote domains resolve to loopback, on a port nobody listens on: the copy waits (4.4.1) for inspection.
+  const s = await setupScheduler({ channels: { smtp: { port: await freePort() } } });
   try {
+    for (const d of ['remote.test', 'elsewhere.test']) s.dns.zone.records[d] = [{ type: 'A', data: '127.0.0.1' }];
     s.dir.addAlias('fwd@example.test', ['alice@example.test', 'friend@remote.test', 'other@elsewhere.test']);
     s.dir.addAlias('solo@example.test', ['solo@remote.test']);
     const id = await s.queue(['fwd@example.test', 'solo@example.test'], { from: 'bob@example.test', notify: ['SUCCESS', 'FAILURE'], body: 'Subject: fw\r\n\r\nbody\r\n' });
@@ -47,6 +50,7 @@ test('Q1 an alias with a remote target: the local member gets it, the remote one
       ['rfc822; other@elsewhere.test', 'expanded'],
     ]);
     assert.ok(s.logs.some((l) => l.event === 'forwarded' && l.queueId === id && l.newId === copy.id));
+    assert.ok(s.logs.some((l) => l.event === 'deferred' && l.queueId === copy.id && l.rcpt === 'friend@remote.test' && l.status === '4.4.1'), 'the copy went to the smtp channel');
     assert.ok(!readdirSync(s.spool.queueDir).includes(id), 'the original is finished');
   } finally {
     await s.done();

@@ -2,8 +2,9 @@
 // with the recipients that share it, bounded per destination and per channel; a
 // 4xx recipient retries alone on its channel's schedule, a 5xx one bounces alone,
 // a recipient already delivered is never handed over again. The transport here
-// is a probe at the contract boundary (the real SMTP/LMTP transport is tested on
-// its own branch against real peers); it answers per recipient by address.
+// is a probe at the contract boundary (the real SMTP/LMTP transport is tested
+// against real peers in test/delivery/ and end to end in test/e2e/); it answers
+// per recipient by address.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -158,22 +159,6 @@ test('Q3 concurrency per destination and maxConnections per channel bound the ha
     assert.equal(s.sched.size, 0);
   } finally {
     p.release();
-    await s.done();
-  }
-});
-
-test('Q3 a channel whose transport is missing keeps its mail queued (4.3.0, logged once) and start-up warns', async () => {
-  const s = await setupScheduler({ ...ROUTED, channels: { ...ROUTED.channels, store: { transport: 'lmtp', relayHost: '[127.0.0.1]:24' } }, routes: { ...ROUTED.routes, 'store.test': 'store' } });
-  try {
-    assert.ok(s.logs.some((l) => l.event === 'config' && l.channel === 'store' && /does not have yet/.test(String(l.msg))));
-    const id = await s.queue(['u@store.test', 'v@store.test']);
-    await s.run(2);
-    assert.equal(s.sched.size, 1);
-    const deferred = s.logs.filter((l) => l.event === 'deferred' && l.queueId === id);
-    assert.equal(deferred.length, 6, 'two recipients, three attempts');
-    assert.ok(deferred.every((l) => l.status === '4.3.0' && /no lmtp transport in this server/.test(String(l.reason))));
-    assert.equal(s.logs.filter((l) => l.event === 'transport' && l.channel === 'store').length, 1);
-  } finally {
     await s.done();
   }
 });
