@@ -171,11 +171,16 @@ function peerResult(r: OutboundRecipient, reply: Reply, remoteMta: string, tempo
   return { index: r.index, outcome: permanent ? 'failed' : 'deferred', status: permanent ? status : asTemporary(status), diagnostic: replyText(reply), remoteMta, fromPeer: true };
 }
 
-/** The reply after the data, for one recipient. Without DSN at the peer, NOTIFY=SUCCESS gets "relayed" (RFC 3461 5.2.2). */
+/**
+ * The reply after the data, for one recipient. Without DSN at the peer, NOTIFY=SUCCESS gets
+ * "relayed" (RFC 3461 5.2.2); an SMTP peer with DSN took NOTIFY over and reports success itself (5.2.1).
+ */
 function delivered(r: OutboundRecipient, reply: Reply, o: TransactionOptions, f: Features): RecipientResult {
   if (reply.code >= 300) return peerResult(r, reply, o.remoteMta);
   const relayed = !o.lmtp && !f.dsn && !!r.notify?.includes('SUCCESS');
-  return { index: r.index, outcome: relayed ? 'relayed' : 'delivered', status: replyStatus(reply), diagnostic: replyText(reply), remoteMta: o.remoteMta, fromPeer: true };
+  const result: RecipientResult = { index: r.index, outcome: relayed ? 'relayed' : 'delivered', status: replyStatus(reply), diagnostic: replyText(reply), remoteMta: o.remoteMta, fromPeer: true };
+  if (!o.lmtp && f.dsn) result.notifyPassed = true;
+  return result;
 }
 
 /** A path may hold spaces in a quoted local part, never a line break (RFC 5321 4.1.2). */

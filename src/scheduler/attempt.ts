@@ -55,7 +55,7 @@ export interface AttemptInput {
 export type AttemptOutcome = { kind: 'done' } | { kind: 'gone' } | { kind: 'broken' } | { kind: 'wait'; at: number };
 
 /** A transport's answer, or our own (forwarded: 'expanded'). */
-type LegResult = Pick<RecipientResult, 'status' | 'diagnostic' | 'remoteMta' | 'fromPeer'> & { outcome: LegOutcome };
+type LegResult = Pick<RecipientResult, 'status' | 'diagnostic' | 'remoteMta' | 'fromPeer' | 'notifyPassed'> & { outcome: LegOutcome };
 
 const FINAL_EVENTS = new Set(['delivered', 'relayed', 'expanded']);
 
@@ -132,6 +132,7 @@ export async function runAttempt(deps: AttemptDeps, inp: AttemptInput): Promise<
     const rec: LegRecord = { t: 'leg', id, rcpt: l.rcpt, addr: l.address, ch, outcome: r.outcome, status: r.status, diag: r.diagnostic, at };
     if (r.remoteMta) rec.mta = r.remoteMta;
     if (r.fromPeer) rec.peer = true;
+    if (r.notifyPassed) rec.notified = ['success']; // the next hop reports success (RFC 3461 5.2.1)
     if (r.outcome === 'deferred') {
       const tries = (prior?.legs.get(l.key)?.tries ?? 0) + 1;
       rec.tries = tries;

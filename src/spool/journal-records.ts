@@ -38,7 +38,7 @@ export interface LegRecord {
   next?: number;
   /** Deferred attempts so far. */
   tries?: number;
-  /** DSNs already sent for this leg (only in records written by compaction). */
+  /** DSNs already sent for this leg (records written by compaction), or owed by someone else (a DSN-capable next hop reports success). */
   notified?: NoticeKind[];
 }
 
