@@ -3,7 +3,9 @@
 // one slot (with or without an open connection) from acquire() to release().
 // Idle connections wait a short while for the next message to their
 // destination; deliveries that find no slot wait in one FIFO per channel, and
-// a freed slot goes to the oldest waiter that may use it.
+// a freed slot goes to the oldest waiter that may use it. A connection being
+// closed (QUIT sent, socket not yet closed) still holds its slot, so the peer
+// never sees more connections at once than the limits allow.
 
 export interface Poolable {
   readonly alive: boolean;
@@ -11,6 +13,8 @@ export interface Poolable {
   readonly openedAt: number;
   onGone?: () => void;
   quit(): void;
+  /** Resolves when the connection is really closed; its slot is free from then on. */
+  readonly closed?: Promise<void>;
 }
 
 export interface Limits {
@@ -80,7 +84,7 @@ export class ConnectionPool<C extends Poolable> {
         conn.onGone = undefined;
         conn.quit();
       }
-      this.free(ch, lease.key);
+      this.freeWhenClosed(lease.channel, ch, lease.key, conn);
     }
     this.pump(lease.channel, ch);
   }
@@ -112,6 +116,19 @@ export class ConnectionPool<C extends Poolable> {
     ch.total--;
   }
 
+  /** Frees the slot now, or once `conn` has closed; returns whether it is free now. */
+  private freeWhenClosed(channel: string, ch: ChannelState<C>, key: string, conn: C | undefined): boolean {
+    if (!conn?.closed) {
+      this.free(ch, key);
+      return true;
+    }
+    void conn.closed.then(() => {
+      this.free(ch, key);
+      this.pump(channel, ch);
+    });
+    return false;
+  }
+
   private dropIdle(channel: string, key: string, idle: Idle<C>, quit: boolean): void {
     const ch = this.state(channel);
     const list = ch.idle.get(key);
@@ -122,8 +139,7 @@ export class ConnectionPool<C extends Poolable> {
     clearTimeout(idle.timer);
     idle.conn.onGone = undefined;
     if (quit) idle.conn.quit();
-    this.free(ch, key);
-    this.pump(channel, ch);
+    if (this.freeWhenClosed(channel, ch, key, idle.conn)) this.pump(channel, ch);
   }
 
   /** Serves waiters in arrival order; one blocked by its destination's limit does not block others. */
@@ -148,14 +164,14 @@ export class ConnectionPool<C extends Poolable> {
       return { channel, key: w.key, conn: idle.conn };
     }
     if ((ch.open.get(w.key) ?? 0) >= w.limits.perDestination) return undefined;
-    if (ch.total >= w.limits.perChannel && !this.evictIdle(ch, w.key)) return undefined;
+    if (ch.total >= w.limits.perChannel && !this.evictIdle(channel, ch, w.key)) return undefined;
     ch.open.set(w.key, (ch.open.get(w.key) ?? 0) + 1);
     ch.total++;
     return { channel, key: w.key };
   }
 
-  /** Closes an idle connection to another destination to make room on a full channel. */
-  private evictIdle(ch: ChannelState<C>, except: string): boolean {
+  /** Closes an idle connection to another destination to make room on a full channel; true when the room is there now. */
+  private evictIdle(channel: string, ch: ChannelState<C>, except: string): boolean {
     for (const [key, list] of ch.idle) {
       if (key === except || !list.length) continue;
       const idle = list.shift()!;
@@ -163,8 +179,7 @@ export class ConnectionPool<C extends Poolable> {
       clearTimeout(idle.timer);
       idle.conn.onGone = undefined;
       idle.conn.quit();
-      this.free(ch, key);
-      return true;
+      return this.freeWhenClosed(channel, ch, key, idle.conn);
     }
     return false;
   }

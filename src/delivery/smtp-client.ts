@@ -39,9 +39,13 @@ export class SmtpClient {
   readonly openedAt = Date.now();
   /** Called once when the connection ends for any reason (the pool drops it). */
   onGone?: () => void;
+  /** Resolves when the socket is closed (after a QUIT: once the peer has closed too, or 5 s later). */
+  readonly closed: Promise<void>;
+  private markClosed!: () => void;
 
   private constructor(socket: Socket) {
     this.socket = socket;
+    this.closed = new Promise((r) => (this.markClosed = r));
     this.attach(socket);
   }
 
@@ -229,6 +233,8 @@ export class SmtpClient {
     const s = this.socket;
     this.detach(s);
     s.on('error', () => {}); // late errors of a socket we are done with
+    if (s.closed) this.markClosed();
+    else s.once('close', () => this.markClosed());
     if (graceful) {
       s.end();
       setTimeout(() => s.destroy(), 5000).unref();
