@@ -18,6 +18,15 @@ class Conn implements Poolable {
   }
 }
 
+/** A connection whose socket closes only when the test says so. */
+class ClosingConn extends Conn {
+  private done!: () => void;
+  readonly closed = new Promise<void>((r) => (this.done = r));
+  close(): void {
+    this.done();
+  }
+}
+
 const reuse = { idleMs: 10_000, maxMessages: 3, maxAgeMs: 60_000 };
 const tick = () => new Promise((r) => setImmediate(r));
 
@@ -79,5 +88,24 @@ test('Q2 not reused: a dead connection, one at maxMessages, one that failed; an 
   idle.alive = false;
   idle.onGone?.();
   assert.deepEqual(pool.stats('smtp'), { total: 0, open: {}, idle: 0, waiting: 0 });
+  pool.close();
+});
+
+test('Q3 a connection being closed (QUIT sent) keeps its slot until its socket is closed', async () => {
+  const pool = new ConnectionPool<ClosingConn>(() => reuse);
+  const limits = { perDestination: 1, perChannel: 1 };
+  const conn = new ClosingConn();
+  const first = await pool.acquire('smtp', 'a', limits);
+  pool.release(first, conn, false); // not reusable: QUIT
+  let granted = false;
+  const next = pool.acquire('smtp', 'a', limits).then((l) => ((granted = true), l));
+  await tick();
+  assert.equal(conn.quits, 1);
+  assert.equal(granted, false, 'no new connection while the old one is still open');
+  assert.equal(pool.stats('smtp').total, 1);
+  conn.close();
+  pool.release(await next, undefined, false);
+  assert.equal(granted, true);
+  assert.equal(pool.stats('smtp').total, 0);
   pool.close();
 });
