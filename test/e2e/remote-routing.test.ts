@@ -64,6 +64,26 @@ test('Q2 DNS outcomes: null MX fails 5.1.10, NXDOMAIN 5.1.2, an MX host with no 
   }
 });
 
+test('Q2 an MX that is this server (its bound listener port) is a mail loop: failed 5.4.6, nothing sent to ourselves', { timeout: 60_000 }, async () => {
+  const ts = await startRelay({}, { records: mxTo('loop.test') });
+  try {
+    // The listener was configured with port 0: only the bound port can tell the transport it is ours.
+    // The channel port is set to it afterwards (the scheduler hands each delivery its channel).
+    const port = ts.ports.mx;
+    const cfg = ts.server.config();
+    ts.server.scheduler.setConfig({ ...cfg, channels: { ...cfg.channels, smtp: { ...cfg.channels.smtp, port } } });
+    const id = await sendLan(ts.ports.mx, { from: ALICE, to: ['x@loop.test'], data: 'Subject: loop\r\n\r\nbody' });
+    await ts.delivered();
+    const failed = events(ts, 'failed', id);
+    assert.deepEqual(failed.map((l) => [l.rcpt, l.status]), [['x@loop.test', '5.4.6']]);
+    assert.match(String(failed[0].reason), new RegExp(`mail for loop\\.test loops back to myself: mx\\.loop\\.test \\[127\\.0\\.0\\.1\\]:${port} is one of our listeners`));
+    assert.deepEqual(ts.logs.filter((l) => l.event === 'queued').map((l) => l.queueId), [id], 'no looped copy came in');
+    assert.deepEqual(ts.logs.filter((l) => l.event === 'connection').map((l) => l.helo), ['lan.client.test'], 'we never connected to ourselves');
+  } finally {
+    await ts.stop();
+  }
+});
+
 test('Q3 a route to a channel with relayHost "[127.0.0.1]:port": every domain it names goes there, with no MX lookup', { timeout: 60_000 }, async () => {
   const smarthost = await startSink();
   const ts = await startRelay({ channels: { outbound: { relayHost: `[127.0.0.1]:${smarthost.port}` } }, routes: { 'far.test': 'outbound', '.far.test': 'outbound' } }, { records: {} });
