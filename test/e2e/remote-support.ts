@@ -34,7 +34,7 @@ export interface Outgoing {
   to: Array<string | [string, string]>;
   /** MAIL FROM parameters ("RET=HDRS ENVID=x"). */
   mailParams?: string;
-  /** The message, CRLF lines, without the final dot. */
+  /** The message, CRLF lines, without the last line end and the final dot (sendLan adds them and dot-stuffs). */
   data: string;
 }
 
