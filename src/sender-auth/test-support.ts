@@ -3,7 +3,7 @@
 
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { dkimSign } from 'mailauth';
+import { dkimSign, sealMessage } from 'mailauth';
 import type { Rr } from '../../test/helpers/dns-server.js';
 
 export interface TestKey {
@@ -62,4 +62,10 @@ export function stream(msg: string | Buffer, chunk = 7): Readable {
   return Readable.from((function* () {
     for (let i = 0; i < buf.length; i += chunk) yield buf.subarray(i, i + chunk);
   })());
+}
+
+/** Prepends an ARC set sealed by mailauth (cv=none for the first hop, pass after). */
+export async function seal(msg: string, key: TestKey, domain: string, selector: string, authResults: string, cv: 'none' | 'pass' | 'fail' = 'none'): Promise<string> {
+  const headers = await sealMessage(Buffer.from(msg), { signingDomain: domain, selector, privateKey: key.privateKey, authResults, cv, algorithm: `${key.algorithm}-sha256` } as Parameters<typeof sealMessage>[1]);
+  return headers.toString() + msg;
 }
