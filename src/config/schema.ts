@@ -8,6 +8,7 @@ import { listenerSizeFields, limitsSizeFields, refineSizeLimits } from './size-l
 import { ChannelsSchema, RoutesSchema, refineChannels } from './channels-schema.js';
 import { listenerRelayFields, relayFields, AccessSchema, AuthSchema, refineRelayAccess } from './relay-access-schema.js';
 import { listenerCleanupFields, limitsCleanupFields } from './cleanup-schema.js';
+import { senderAuthFields, refineSenderAuth } from './sender-auth-schema.js';
 
 const port = z.number().int().min(0, 'expected a port 0..65535 (0 picks a free port)').max(65535, 'expected a port 0..65535 (0 picks a free port)');
 const positiveInt = z.number().int().positive();
@@ -139,6 +140,7 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    ...senderAuthFields, // A1-A9 senderAuth, dnsbl, score, greylist (sender-auth-schema.ts)
     log: z
       .object({
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
@@ -151,6 +153,7 @@ export const ConfigSchema = z
     refineSizeLimits(cfg, ctx); // S1/S4 (size-limits-schema.ts)
     refineRelayAccess(cfg, ctx); // R1/R8 (relay-access-schema.ts)
     refineChannels(cfg, ctx); // Q3 (channels-schema.ts)
+    refineSenderAuth(cfg, ctx); // A6/A7/A9 (sender-auth-schema.ts)
     const seen = new Set<string>();
     cfg.listeners.forEach((l, i) => {
       if (seen.has(l.name)) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'name'], message: `duplicate listener name "${l.name}"` });
