@@ -14,6 +14,7 @@ import { networkWarnings } from '../policy/networks.js';
 import { registerPostoffices } from './postoffice-commands.js';
 import { registerCatchalls } from './catchall-commands.js';
 import { registerQueue } from './queue-commands.js';
+import { registerDkim } from './dkim-commands.js';
 import { generatePassword } from '../directory/password.js';
 
 async function readStdinPassword(): Promise<string> {
@@ -190,6 +191,7 @@ function buildProgram(): Command {
   registerPostoffices(program);
   registerCatchalls(program);
   registerQueue(program);
+  registerDkim(program); // A8 DKIM signing keys (dkim-commands.ts)
   return program;
 }
 
