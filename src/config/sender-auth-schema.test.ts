@@ -49,7 +49,14 @@ const bad: Array<[string, Record<string, unknown>, RegExp]> = [
   ['DMARC domain action', { senderAuth: { dmarc: { domains: { 'a.example': 'drop' } } } }, /^senderAuth\.dmarc\.domains\.a\.example: /],
   ['greylist window', { greylist: { delayMs: 600000, retryWindowMs: 60000 } }, /^greylist\.retryWindowMs: must be longer/],
   ['spf mode', { senderAuth: { spf: { mode: 'strict' } } }, /^senderAuth\.spf\.mode: /],
+  ['DMARC without DKIM', { senderAuth: { dkim: { verify: false } } }, /^senderAuth\.dmarc\.enabled: DMARC needs senderAuth\.dkim\.verify/],
+  ['DMARC without SPF', { senderAuth: { spf: { mode: 'off' } } }, /^senderAuth\.dmarc\.enabled: DMARC needs SPF/],
 ];
+
+test('A1-A3 every check can be off at once', () => {
+  const c = validateConfig(base({ senderAuth: { spf: { mode: 'off' }, dkim: { verify: false }, dmarc: { enabled: false } } }), 'test', '/tmp');
+  assert.equal(c.senderAuth.spf.mode, 'off');
+});
 
 for (const [name, over, want] of bad) {
   test(`A1-A9 config error names the key: ${name}`, () => {

@@ -147,6 +147,7 @@ export const senderAuthFields = {
 };
 
 interface SenderAuthConfig {
+  senderAuth: { spf: { mode: string }; dkim: { verify: boolean }; dmarc: { enabled: boolean } };
   dnsbl: { minTtlSeconds: number; maxTtlSeconds: number };
   score: { quarantine?: number; reject?: number };
   greylist: { delayMs: number; retryWindowMs: number };
@@ -154,6 +155,9 @@ interface SenderAuthConfig {
 
 /** Cross-key checks, each naming the key. */
 export function refineSenderAuth(cfg: SenderAuthConfig, ctx: z.RefinementCtx): void {
+  // DMARC passes on aligned SPF or aligned DKIM: without either, a legitimate message would fail.
+  if (cfg.senderAuth.dmarc.enabled && !cfg.senderAuth.dkim.verify) ctx.addIssue({ code: 'custom', path: ['senderAuth', 'dmarc', 'enabled'], message: 'DMARC needs senderAuth.dkim.verify (a message passes DMARC on an aligned DKIM signature); turn DMARC off too' });
+  if (cfg.senderAuth.dmarc.enabled && cfg.senderAuth.spf.mode === 'off') ctx.addIssue({ code: 'custom', path: ['senderAuth', 'dmarc', 'enabled'], message: 'DMARC needs SPF (senderAuth.spf.mode mark or reject: a message passes DMARC on aligned SPF); turn DMARC off too' });
   if (cfg.dnsbl.minTtlSeconds > cfg.dnsbl.maxTtlSeconds) ctx.addIssue({ code: 'custom', path: ['dnsbl', 'minTtlSeconds'], message: 'must not be larger than dnsbl.maxTtlSeconds' });
   if (cfg.score.reject !== undefined && cfg.score.quarantine !== undefined && cfg.score.reject <= cfg.score.quarantine) {
     ctx.addIssue({ code: 'custom', path: ['score', 'reject'], message: 'must be larger than score.quarantine (a message is quarantined before it is refused)' });

@@ -4,7 +4,8 @@
 // cached in the shared store for their DNS TTL (clamped to minTtl..maxTtl; a "not
 // listed" answer, whose negative TTL the resolver does not expose, for minTtl), so
 // every node of a cluster asks once. A timeout or SERVFAIL lists nothing and is not
-// cached: it is reported as a failure the caller logs.
+// cached: it is reported as a failure the caller logs. A store failure only means
+// the zones are asked again.
 
 import ipaddr from 'ipaddr.js';
 import type { DnsResolver } from '../dns/resolver.js';
@@ -58,7 +59,8 @@ async function ask(ip: string, zone: string, opts: DnsblOptions): Promise<Answer
   const replies = r.kind === 'ok' ? r.records.map((x) => x.address) : [];
   const ttl = r.kind === 'ok' ? Math.min(...r.records.map((x) => x.ttl)) : opts.minTtl;
   const seconds = Math.min(opts.maxTtl, Math.max(opts.minTtl, ttl));
-  await opts.store.set(cacheKey(zone, ip), JSON.stringify(replies), seconds * 1000);
+  // A store that cannot keep the answer costs a lookup next time, nothing more.
+  await opts.store.set(cacheKey(zone, ip), JSON.stringify(replies), seconds * 1000).catch(() => {});
   return { replies };
 }
 
@@ -67,7 +69,8 @@ export async function lookupDnsbl(ip: string, sites: readonly DnsblSite[], opts:
   const report: DnsblReport = { score: 0, listed: [], failures: [], oddReplies: [], allowListed: false };
   const zones = [...new Set(sites.map((s) => s.zone))];
   if (!zones.length) return report;
-  const cached = await opts.store.mget(zones.map((z) => cacheKey(z, ip)));
+  // Without the store (outage) every zone is asked: the cache saves queries, it decides nothing.
+  const cached = await opts.store.mget(zones.map((z) => cacheKey(z, ip))).catch(() => zones.map(() => undefined));
   const answers = await Promise.all(zones.map((z, i) => (cached[i] !== undefined ? { replies: JSON.parse(cached[i]!) as string[] } : ask(ip, z, opts))));
   const byZone = new Map(zones.map((z, i) => [z, answers[i]]));
   for (const [zone, a] of byZone) {

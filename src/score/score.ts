@@ -4,7 +4,8 @@
 // into one score that score.quarantine / score.reject act on at end of data. Every
 // weight can be 0. X-Rampart-Score carries the total, the verdict and each
 // non-zero contribution; the DNSBL mark adds X-Rampart-DNSBL (zones named: the
-// header is for the recipient, not for the client).
+// header is for the recipient, not for the client). A message the From domain's
+// DMARC policy quarantines is marked quarantined whatever its score.
 
 import type { Mark } from '../core/mark.js';
 import { markHeaders, spamScore } from '../core/mark.js';
@@ -38,6 +39,8 @@ export interface ScoreInput {
   dkim?: readonly DkimSignatureOutcome[];
   dmarc?: DmarcOutcome;
   dnsbl?: DnsblReport;
+  /** A check that had the message quarantined whatever its score (eod.dmarc for p=quarantine). */
+  quarantinedBy?: string;
 }
 
 export type ScoreVerdict = 'accept' | 'quarantine' | 'reject';
@@ -50,6 +53,10 @@ export interface ScoreOutcome {
   verdict: ScoreVerdict;
   /** Header lines (CRLF-terminated): our marks' headers, then X-Rampart-Score. */
   headers: string;
+  /** The value of X-Rampart-Score. */
+  value: string;
+  /** score.reject, when set. */
+  rejectAt?: number;
 }
 
 const DKIM_ORDER: ReadonlyArray<DkimResult> = ['pass', 'fail', 'permerror', 'neutral', 'temperror'];
@@ -80,8 +87,10 @@ export function score(input: ScoreInput, s: ScoreSettings): ScoreOutcome {
   }
   const all = [...(input.marks ?? []), ...marks];
   const total = round(spamScore(all));
-  const verdict: ScoreVerdict = s.reject !== undefined && total >= s.reject ? 'reject' : total >= s.quarantine ? 'quarantine' : 'accept';
+  const byScore = total >= s.quarantine;
+  const verdict: ScoreVerdict = s.reject !== undefined && total >= s.reject ? 'reject' : byScore || input.quarantinedBy ? 'quarantine' : 'accept';
   const parts = all.filter((m) => m.score !== 0).map((m) => `${m.check}=${round(m.score)}`);
-  const value = `${total} ${verdict}${parts.length ? ` (${parts.join(' ')})` : ''}`;
-  return { marks, total, verdict, headers: markHeaders(marks) + `${SCORE_HEADER}: ${value}\r\n` };
+  const forced = verdict === 'quarantine' && !byScore ? ` by ${input.quarantinedBy}` : '';
+  const value = `${total} ${verdict}${parts.length ? ` (${parts.join(' ')})` : ''}${forced}`;
+  return { marks, total, verdict, headers: markHeaders(marks) + `${SCORE_HEADER}: ${value}\r\n`, value, rejectAt: s.reject };
 }

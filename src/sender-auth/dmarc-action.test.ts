@@ -44,13 +44,14 @@ test('A3 DMARC temperror: tempfail unless the policy is known to be none', () =>
   assert.equal(dmarcAction(outcome({ result: 'temperror', disposition: 'none' }), { ...settings, onTemperror: 'mark' }), 'mark');
 });
 
-test('A3 DMARC verdicts: 550 5.7.1 and 451 4.7.1', () => {
+test('A3 DMARC verdicts: 550 5.7.1 (the client\'s), and 451 4.7.1 for a DNS failure (ours, never counted by H5)', () => {
   const r = dmarcVerdict(outcome({}), 'reject')!;
   assert.deepEqual([r.action, r.code, r.enhanced, r.check, r.feature], ['reject', 550, '5.7.1', 'eod.dmarc', 'A3']);
   assert.match(r.text, /mail\.sender\.test/);
   assert.match(r.reason!, /p=reject/);
   const t = dmarcVerdict(outcome({ result: 'temperror' }), 'tempfail')!;
   assert.deepEqual([t.action, t.code, t.enhanced], ['tempfail', 451, '4.7.1']);
+  assert.deepEqual([r.fault, t.fault], ['client', 'server']);
   for (const d of [r, t]) assert.equal(decisionProblem(d), undefined);
   assert.equal(dmarcVerdict(outcome({}), 'quarantine'), undefined);
   assert.equal(dmarcVerdict(outcome({}), 'mark'), undefined);
@@ -62,6 +63,7 @@ test('A1 SPF verdicts in reject mode: fail 550 5.7.23, temperror 451 4.7.24, the
   assert.deepEqual([f.action, f.code, f.enhanced, f.check, f.feature], ['reject', 550, '5.7.23', 'mail.spf', 'A1']);
   const t = spfVerdict(o('temperror'), 'reject')!;
   assert.deepEqual([t.action, t.code, t.enhanced], ['tempfail', 451, '4.7.24']);
+  assert.deepEqual([f.fault, t.fault], ['client', 'server']);
   for (const d of [f, t]) assert.equal(decisionProblem(d), undefined);
   for (const r of ['pass', 'softfail', 'neutral', 'none', 'permerror'] as const) assert.equal(spfVerdict(o(r), 'reject'), undefined, r);
   assert.equal(spfVerdict(o('fail'), 'mark'), undefined);

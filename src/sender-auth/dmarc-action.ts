@@ -2,9 +2,10 @@
 // policy (after pct=/t= and the ARC override) mapped by senderAuth.dmarc.onReject /
 // onQuarantine, a per-domain override (the From domain, then its organizational
 // domain) in senderAuth.dmarc.domains, and onTemperror. p=reject -> 550 5.7.1 at
-// end of data (RFC 7489 7.2 suggests 5.7.1); quarantine is accepted and marked.
+// end of data (RFC 7489 7.2 suggests 5.7.1); quarantine is accepted and marked. A
+// temperror is a DNS failure, not the client's doing: 451 4.7.1 with fault 'server'.
 
-import { reject, tempfail, type Verdict } from '../core/decision.js';
+import { localFailure, reject, type Verdict } from '../core/decision.js';
 import type { DmarcOutcome } from './dmarc.js';
 
 export type DmarcAction = 'none' | 'mark' | 'quarantine' | 'reject' | 'tempfail';
@@ -32,6 +33,6 @@ export function dmarcAction(o: DmarcOutcome, s: DmarcActionSettings): DmarcActio
 export function dmarcVerdict(o: DmarcOutcome, action: DmarcAction): Verdict {
   const why = `DMARC ${o.result} for ${o.domain} (p=${o.policy}, disposition ${o.disposition}${o.override ? `, ${o.override.comment}` : ''}${o.comment ? `, ${o.comment}` : ''})`;
   if (action === 'reject') return reject(DMARC_CHECK, 550, '5.7.1', `Message refused: the DMARC policy of ${o.domain} says to reject it`, why, 'A3');
-  if (action === 'tempfail') return tempfail(DMARC_CHECK, 451, '4.7.1', 'Message deferred: the sender\'s DMARC policy cannot be checked now, please try again later', why, 'A3');
+  if (action === 'tempfail') return localFailure(DMARC_CHECK, 451, '4.7.1', 'Message deferred: the sender\'s DMARC policy cannot be checked now, please try again later', why, 'A3');
   return undefined;
 }

@@ -85,7 +85,7 @@ function suite(name: string, make: () => Promise<{ store: SharedStore; advance?:
       const r = await look(FRIEND, sites('zen.test*3', 'wl.test=127.0.[0..255].[1..3]*-5'));
       assert.equal(r.score, -2);
       assert.equal(r.allowListed, true);
-      assert.equal(dnsblVerdict(r, 1, 'rcpt', FRIEND), undefined);
+      assert.equal(dnsblVerdict(r, sites('zen.test*3', 'wl.test=127.0.[0..255].[1..3]*-5'), 1, 'rcpt', FRIEND), undefined);
     });
 
     test('not listed, IPv6, error-code replies', async () => {
@@ -123,15 +123,34 @@ function suite(name: string, make: () => Promise<{ store: SharedStore; advance?:
     });
 
     test('the threshold refuses with 554 5.7.1 naming no zone to the client', async () => {
-      const r = await look(SPAMMER, sites('zen.test*3'));
-      const rcpt = dnsblVerdict(r, 3, 'rcpt', SPAMMER)!;
+      const s = sites('zen.test*3');
+      const r = await look(SPAMMER, s);
+      const rcpt = dnsblVerdict(r, s, 3, 'rcpt', SPAMMER)!;
       assert.deepEqual([rcpt.action, rcpt.code, rcpt.enhanced, rcpt.check, rcpt.feature], ['reject', 554, '5.7.1', 'rcpt.dnsbl', 'A6']);
       assert.ok(!rcpt.text.includes('zen'));
       assert.match(rcpt.reason!, /zen\.test=127\.0\.0\.2,127\.0\.0\.11\(\+3\)/);
-      const connect = dnsblVerdict(r, 3, 'connect', SPAMMER)!;
+      const connect = dnsblVerdict(r, s, 3, 'connect', SPAMMER)!;
       assert.deepEqual([connect.action, connect.code, connect.enhanced, connect.check], ['drop', 554, '5.7.1', 'connect.dnsbl']);
-      assert.equal(dnsblVerdict(r, 3.5, 'rcpt', SPAMMER), undefined);
-      assert.equal(dnsblVerdict(r, undefined, 'rcpt', SPAMMER), undefined, 'no threshold: score only');
+      assert.equal(dnsblVerdict(r, s, 3.5, 'rcpt', SPAMMER), undefined);
+      assert.equal(dnsblVerdict(r, s, undefined, 'rcpt', SPAMMER), undefined, 'no threshold: score only');
+    });
+
+    test('a zone that did not answer gives 451 4.7.1 (our fault) only when its answer could decide', async () => {
+      // bl.test lists (+1); broken.test (+5) did not answer: the score could be 1 or 6.
+      const block = sites('bl.test*1', 'broken.test*5');
+      const r = await look(SPAMMER, block);
+      assert.equal(r.score, 1);
+      const unsure = dnsblVerdict(r, block, 3, 'rcpt', SPAMMER)!;
+      assert.deepEqual([unsure.action, unsure.code, unsure.enhanced, unsure.fault, unsure.check], ['tempfail', 451, '4.7.1', 'server', 'rcpt.dnsbl']);
+      assert.match(unsure.reason!, /broken\.test: ESERVFAIL/);
+      assert.ok(!unsure.text.includes('broken'));
+      assert.equal(dnsblVerdict(r, block, 7, 'rcpt', SPAMMER), undefined, 'even a listing there would not reach 7');
+      assert.equal(dnsblVerdict(r, block, 1, 'rcpt', SPAMMER)?.code, 554, 'listed enough whatever the missing zone says');
+      // An allow list that did not answer could have kept the client under the threshold: no 554 on a guess.
+      const allow = sites('zen.test*3', 'broken.test*-5');
+      const a = await look(SPAMMER, allow);
+      const d = dnsblVerdict(a, allow, 3, 'connect', SPAMMER)!;
+      assert.deepEqual([d.action, d.code, d.enhanced, d.fault, d.check], ['tempfail', 451, '4.7.1', 'server', 'connect.dnsbl']);
     });
   });
 }

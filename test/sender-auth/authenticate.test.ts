@@ -1,7 +1,7 @@
-// A1-A7 end to end through the library, as phase 2's stages will call it: SPF at
-// MAIL, then DKIM/ARC/DMARC at eod from the message stream, the one
-// Authentication-Results field after our own incoming ones were stripped, the
-// DMARC action and the score. The issue's case: p=reject, an IP not in SPF, no
+// A1-A7 end to end through the library, as the stages call it: SPF at MAIL, the
+// cleanup stage (incoming Authentication-Results claiming our authserv-id removed),
+// then DKIM/ARC/DMARC at eod from the message stream, the one Authentication-Results
+// field, the DMARC action and the score. The issue's case: p=reject, an IP not in SPF, no
 // DKIM signature -> 550 5.7.1.
 
 import { test, before, after } from 'node:test';
@@ -10,7 +10,7 @@ import { NodeDnsResolver } from '../../src/dns/resolver.js';
 import { validateConfig } from '../../src/config/load.js';
 import { checkSpfMailFrom, checkSpfHelo } from '../../src/sender-auth/spf.js';
 import { authenticateMessage } from '../../src/sender-auth/authenticate.js';
-import { ownAuthResultsFilter } from '../../src/sender-auth/strip-auth-results.js';
+import { clean } from '../../src/cleanup/test-support.js';
 import { dmarcAction, dmarcVerdict } from '../../src/sender-auth/dmarc-action.js';
 import { score } from '../../src/score/score.js';
 import { ed25519Key, keyRecord, message, sign, stream, type TestKey } from '../../src/sender-auth/test-support.js';
@@ -41,11 +41,11 @@ async function receive(ip: string, msg: string) {
   const req = { ip, helo: 'client.test', mailFrom: 'billing@bank.test', hostname: config.hostname };
   const spf = await checkSpfMailFrom(req, resolver);
   const spfHelo = await checkSpfHelo(req, resolver);
-  const filter = ownAuthResultsFilter(settings.authservId);
-  const auth = await authenticateMessage(stream(msg).pipe(filter), { spf, spfHelo, dns: resolver, settings });
+  const cleaned = await clean(msg, { authservId: settings.authservId }, 7);
+  const auth = await authenticateMessage(stream(cleaned.out), { spf, spfHelo, dns: resolver, settings });
   const action = auth.dmarc ? dmarcAction(auth.dmarc, config.senderAuth.dmarc) : 'none';
   const scored = score({ spf, dkim: auth.dkim.signatures, dmarc: auth.dmarc }, config.score);
-  return { spf, auth, action, verdict: auth.dmarc && dmarcVerdict(auth.dmarc, action), scored, stripped: filter.stripper.removed };
+  return { spf, auth, action, verdict: auth.dmarc && dmarcVerdict(auth.dmarc, action), scored, stripped: cleaned.stats.authResultsRemoved };
 }
 
 test('A3 p=reject, client not in SPF, no DKIM signature: 550 5.7.1', async () => {
