@@ -16,6 +16,11 @@ export interface BenchOptions {
   cpuProfDir?: string;
   /** Keep the temporary data directory (for inspection). */
   keep: boolean;
+  /**
+   * Issue 11's comparison: the client outside the LAN, signed messages, a loopback DNS server the
+   * bench starts; 'on': SPF, DKIM, DMARC and two DNSBL zones checked, 'off': the same without them.
+   */
+  senderAuth?: 'on' | 'off';
 }
 
 export const USAGE = `usage: npm run bench -- [options]
@@ -30,6 +35,9 @@ export const USAGE = `usage: npm run bench -- [options]
   --time-limit S       stop sending after S seconds (default 120)
   --cpu-prof DIR       run the server with node --cpu-prof, writing the profile into DIR
   --keep               keep the temporary data directory
+  --sender-auth on|off issue 11's comparison: the client outside the LAN, DKIM-signed messages, a loopback DNS
+                       server the bench starts (also answering H1); on: SPF, DKIM, DMARC and two DNSBL zones
+                       checked; off: the same run without them
   -h, --help           this text`;
 
 export class UsageError extends Error {}
@@ -40,6 +48,11 @@ function int(name: string, v: string | undefined, def: number, min: number): num
   const n = Number(v);
   if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name}: expected a number >= ${min}, got ${v}`);
   return n;
+}
+
+function onOff(v: string | undefined): 'on' | 'off' | undefined {
+  if (v === undefined || v === 'on' || v === 'off') return v;
+  throw new UsageError(`--sender-auth: expected on or off, got "${v}"`);
 }
 
 /** Parses argv (without node and script); returns undefined after printing --help. */
@@ -62,6 +75,7 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
         'time-limit': { type: 'string' },
         'cpu-prof': { type: 'string' },
         keep: { type: 'boolean' },
+        'sender-auth': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -85,9 +99,11 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     timeLimitS: int('time-limit', v['time-limit'], 120, 1),
     cpuProfDir: v['cpu-prof'],
     keep: v.keep ?? false,
+    senderAuth: onOff(v['sender-auth']),
   };
   if (opts.concurrency > 10000) throw new UsageError('--concurrency: at most 10000');
   if (opts.idle !== undefined && opts.idle > 15000) throw new UsageError('--idle: at most 15000 (file descriptors)');
   if (opts.size > 200 * 1024 * 1024) throw new UsageError('--size: at most 200 MiB');
+  if (opts.senderAuth !== undefined && opts.idle !== undefined) throw new UsageError('--sender-auth measures throughput: not with --idle');
   return opts;
 }

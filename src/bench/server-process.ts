@@ -25,6 +25,9 @@ export interface ServerSettings {
   maxMessageSize: number;
   /** Run under node --cpu-prof, writing the profile here. */
   cpuProfDir?: string;
+  /** Extra keys under `limits:` (YAML lines, indented) and extra top-level YAML lines (--sender-auth). */
+  limitsYaml?: string[];
+  yaml?: string[];
 }
 
 export interface MemSample {
@@ -183,8 +186,10 @@ export class ServerProcess {
         `  maxConnections: ${settings.maxConnections}`,
         `  maxConnectionsPerIp: ${settings.maxConnections}`,
         `  maxMessageSize: ${settings.maxMessageSize}`,
+        ...(settings.limitsYaml ?? []),
         `log:`,
         `  level: ${LOG_LEVEL}`,
+        ...(settings.yaml ?? []),
         ``,
       ].join('\n');
       await writeFile(configPath, yaml);

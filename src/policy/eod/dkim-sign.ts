@@ -34,10 +34,12 @@ export const dkimSign: Check = {
     const s = ctx.config.senderAuth.signing;
     const user = ctx.session.authUser;
     if (!message || !s.enabled || !(user !== undefined || (s.lanRelay && isLan(ctx.session.remoteAddress, ctx.config)))) return undefined;
+    const keyStore = keys(ctx.config.dataDir);
+    if (!keyStore.anyKeys()) return undefined; // no key at all: the header block is not even parsed
     const from = (await message.headers()).find((h) => h.name.toLowerCase() === 'from');
     const domain = from && fromDomain(from.value);
     if (!domain) return undefined;
-    const key = keys(ctx.config.dataDir).get(domain);
+    const key = keyStore.get(domain);
     if (!key) return undefined;
     if (user !== undefined && user.slice(user.lastIndexOf('@') + 1).toLowerCase() !== domain) {
       ctx.deps.log.info({ event: 'dkim-sign', session: ctx.session.id, queueId: ctx.queueId, check: NAME, authUser: user, fromDomain: domain }, 'not signed: the From domain is not the account\'s domain');

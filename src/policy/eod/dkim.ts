@@ -12,6 +12,7 @@ import type { Verdict } from '../../core/decision.js';
 import type { MessageView } from '../../core/message-view.js';
 import { authenticateMessage, type MessageAuthResult } from '../../sender-auth/authenticate.js';
 import { authResultsHeader } from '../../sender-auth/auth-results.js';
+import { withTxtCache } from '../../sender-auth/txt-cache.js';
 import { isTrustedClient } from '../client-trust.js';
 import { spfResults } from '../mail/spf.js';
 import type { Check, CheckContext } from '../types.js';
@@ -42,7 +43,7 @@ export const dkim: Check = {
       const result = await authenticateMessage(message.stream(), {
         spf: spf?.mailFrom,
         spfHelo: spf?.helo,
-        dns: ctx.deps.dns,
+        dns: withTxtCache(ctx.deps.dns, sa.txtCacheMs), // DKIM keys and DMARC records (A-record questions pass through)
         settings: { authservId: id, dkim: sa.dkim, dmarc: sa.dmarc, arcTrustedSealers: sa.arcTrustedSealers },
         now: new Date(ctx.deps.now()),
       });
