@@ -74,7 +74,7 @@ export const senderAuthFields = {
         .describe('A2 DKIM verification.'),
       dmarc: z
         .object({
-          enabled: z.boolean().default(true).describe('A3: evaluate DMARC (RFC 7489, DMARCbis alignment) for the From domain at end of data; never for authenticated or LAN clients.'),
+          enabled: z.boolean().default(true).describe('A3: evaluate DMARC (RFC 7489, DMARCbis alignment) for the From domain at end of data; never for authenticated or LAN clients. Needs senderAuth.dkim.verify and SPF (mode mark or reject).'),
           onReject: action.default('reject').describe('A3: what a DMARC fail under p=reject does: reject (550 5.7.1 at end of data), quarantine (accept and mark as quarantined), mark (header and score only).'),
           onQuarantine: action.default('quarantine').describe('A3: what a DMARC fail under p=quarantine does (reject, quarantine or mark).'),
           onTemperror: z.enum(['tempfail', 'mark']).default('tempfail').describe('A3: a DMARC temperror (policy or aligned check not resolvable) for a domain whose policy is not known to be none: tempfail (451 4.7.1, the sender retries) or mark.'),
@@ -87,8 +87,8 @@ export const senderAuthFields = {
       arcTrustedSealers: z.array(domainName).default([]).describe('A4 ARC (RFC 8617): sealer domains (ARC-Seal d=) whose valid chain recording dmarc=pass overrides a DMARC fail (mailing lists, forwarders you trust).'),
       signing: z
         .object({
-          enabled: z.boolean().default(true).describe('A8: DKIM-sign mail from authenticated clients whose From domain has a key (rampart dkim generate).'),
-          lanRelay: z.boolean().default(true).describe('A8: also sign mail relayed from relay.lanNetworks.'),
+          enabled: z.boolean().default(true).describe('A8: DKIM-sign mail from authenticated clients whose From domain has an active key (rampart dkim generate) and is the domain of the account; new keys are seen within 10 s.'),
+          lanRelay: z.boolean().default(true).describe('A8: also sign mail from relay.lanNetworks (any From domain with an active key).'),
         })
         .strict()
         .prefault({})
@@ -107,8 +107,8 @@ export const senderAuthFields = {
           }),
         )
         .default([])
-        .describe('A6 DNSBL/DNSWL sites in Postfix postscreen_dnsbl_sites syntax, e.g. "zen.example=127.0.0.[2..11]*3", "list.dnswl.example=127.0.[0..255].[1..3]*-5". Queried in parallel at connect; weights summed.'),
-      threshold: z.number().min(-1000).max(1000).optional().describe('A6: a client whose summed DNSBL score reaches this is refused (554 5.7.1, no zone named to the client). Unset: the score only feeds the eod score. Postfix default: 1.'),
+        .describe('A6 DNSBL/DNSWL sites in Postfix postscreen_dnsbl_sites syntax, e.g. "zen.example=127.0.0.[2..11]*3", "list.dnswl.example=127.0.[0..255].[1..3]*-5". Queried in parallel once per connection (not for the LAN, R2 allow-listed clients, or listeners that require AUTH); weights summed.'),
+      threshold: z.number().min(-1000).max(1000).optional().describe('A6: a client whose summed DNSBL score reaches this is refused (554 5.7.1, no zone named to the client; a list that did not answer and could decide: 451 4.7.1). Unset: the score only feeds the eod score. Postfix default: 1.'),
       refuseAt: z.enum(['connect', 'rcpt']).default('rcpt').describe('A6: where the threshold refuses: connect (554 and disconnect) or rcpt (554 per recipient, so the log shows sender and recipients, as postscreen enforce).'),
       minTtlSeconds: z.number().int().min(1).max(86400).default(60).describe('A6: shortest time a DNSBL answer is cached in the shared store (also how long "not listed" is cached).'),
       maxTtlSeconds: z.number().int().min(1).max(86400).default(3600).describe('A6: longest time a DNSBL answer is cached, whatever its DNS TTL.'),
@@ -129,7 +129,7 @@ export const senderAuthFields = {
         .prefault({})
         .describe('A7: score weights; every weight may be 0. The H2 PTR mark keeps its own weight, policy.ptrMarkScore.'),
       quarantine: z.number().min(-1000).max(1000).default(5).describe('A7: at end of data, a message whose score reaches this is accepted and marked quarantined (X-Rampart-Score says so); 1000 = never.'),
-      reject: z.number().min(-1000).max(1000).optional().describe('A7: at end of data, a message whose score reaches this is refused with 550 5.7.1. Default: off.'),
+      reject: z.number().min(-1000).max(1000).optional().describe('A7: at end of data, a message whose score reaches this is refused with 550 5.7.1 (451 4.7.1 when a DNS list that did not answer could move it across). Default: off.'),
     })
     .strict()
     .prefault({})

@@ -92,6 +92,21 @@ describe('A3 DMARC end to end', { timeout: 60_000 }, () => {
     }
   });
 
+  test('A2 a 1 MB signed message (streamed back from its spool file) verifies: dkim=pass, dmarc=pass, delivered whole', async () => {
+    const ts = await startAuth(d);
+    try {
+      const body = `${'x'.repeat(74)}\r\n`.repeat(14_000);
+      const signed = await sign(message({ from: 'Bank <billing@reject.test>', to: ALICE, subject: 'big signed', body }), d.key, 'reject.test', 's1');
+      assert.equal(await send(ts.ports.mx, 'billing@reject.test', signed), '250 2.0.0');
+      const [file] = await mailbox(ts, ALICE, 1);
+      assert.ok(file.length > 1_000_000);
+      assert.match(fields(file, 'Authentication-Results')[0], /dkim=pass .*header\.d=reject\.test .*dmarc=pass/);
+      assert.ok(file.endsWith(signed.slice(-200)));
+    } finally {
+      await ts.stop();
+    }
+  });
+
   test('A3 per-domain override: senderAuth.dmarc.domains partner.test: mark lets p=reject through, marked', async () => {
     const ts = await startAuth(d, { senderAuth: { dmarc: { enabled: true, domains: { 'partner.test': 'mark' } } } });
     try {
