@@ -1,8 +1,8 @@
 // A2-A5 the end-of-data authentication of one message, in the order the results
 // depend on each other: DKIM (streaming the message once), ARC (from the headers
 // the DKIM pass gathered), DMARC (From domain, the MAIL-stage SPF result, DKIM,
-// ARC), then the one Authentication-Results field. Phase 2 calls this from the eod
-// stage with the message stream it gets there.
+// ARC), then the one Authentication-Results field. The eod.dkim check calls this with
+// ctx.message.stream() (src/policy/eod/dkim.ts).
 
 import type { Readable } from 'node:stream';
 import type { DnsResolver } from '../dns/resolver.js';
