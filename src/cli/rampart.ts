@@ -20,6 +20,7 @@ import { registerPostoffices } from './postoffice-commands.js';
 import { registerCatchalls } from './catchall-commands.js';
 import { registerQueue } from './queue-commands.js';
 import { dovecotDefaultAccepts } from '../core/mailbox-name.js';
+import { registerDkim } from './dkim-commands.js';
 
 async function readStdinPassword(io: CliIo): Promise<string> {
   const chunks: Buffer[] = [];
@@ -196,6 +197,7 @@ function buildProgram(out: CliOutput): Command {
   registerCatchalls(program, out);
   registerQueue(program, out);
   registerAdmin(program, out);
+  registerDkim(program, out); // A8 DKIM signing keys (dkim-commands.ts)
   return program;
 }
 

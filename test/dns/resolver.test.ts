@@ -45,6 +45,14 @@ test('resolver: TXT strings joined per record, CNAME target, A with TTL', async 
   assert.equal((await r.txt('nope.test')).kind, 'nxdomain');
 });
 
+test('resolver: TXT character-strings unjoined (for mailauth)', async () => {
+  const chunks = await r.txtChunks('txt.test');
+  assert.equal(chunks.kind, 'ok');
+  assert.deepEqual(chunks.kind === 'ok' && [...chunks.records].sort(), [['other'], ['v=spf1 ', 'ip4:192.0.2.0/24 -all']]);
+  assert.equal((await r.txtChunks('nope.test')).kind, 'nxdomain');
+  assert.equal((await r.txtChunks('broken.test')).kind, 'error');
+});
+
 test('H1 resolver: NXDOMAIN, no data, SERVFAIL and timeout are told apart', async () => {
   assert.equal((await r.mx('nope.test')).kind, 'nxdomain');
   assert.equal((await r.mx('empty.test')).kind, 'none');

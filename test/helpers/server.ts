@@ -61,6 +61,10 @@ export async function startTestServer(overrides: Record<string, unknown> = {}, s
     // (client.test, ...) to the system resolver; tests of H1 turn it back on with
     // a test DNS server (test/hygiene/).
     policy: { senderDomainResolvable: false },
+    // A1-A3 are on by default and would ask the system resolver about every test's
+    // made-up domains; the sender-auth tests (test/sender-auth/) turn them on with a
+    // test DNS server.
+    senderAuth: { spf: { mode: 'off' }, dkim: { verify: false }, dmarc: { enabled: false } },
     // R1: every test client connects from 127.0.0.1, which the default LAN
     // (127.0.0.1/32, ::1/128) would trust to relay. Tests play clients from the
     // Internet unless they set relay.lanNetworks (e.g. ['127.0.0.1/32']) themselves.
