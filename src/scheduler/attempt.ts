@@ -144,7 +144,8 @@ export async function runAttempt(deps: AttemptDeps, inp: AttemptInput): Promise<
       rec.tries = tries;
       rec.next = at + retryWait(config, ch, tries);
       if (at - env.receivedAt >= giveUpMs(config, ch)) {
-        Object.assign(rec, { outcome: 'failed', status: '4.4.7', diag: `${r.diagnostic} (gave up after ${tries} attempts over ${duration(at - env.receivedAt)})`, next: undefined });
+        // Q5 hold mode: mail that never fitted its mailbox is returned as "mailbox full" (5.2.2, Sun holdexquota), not as expired.
+        Object.assign(rec, { outcome: 'failed', status: r.status === '4.2.2' ? '5.2.2' : '4.4.7', diag: `${r.diagnostic} (gave up after ${tries} attempts over ${duration(at - env.receivedAt)})`, next: undefined });
       }
     }
     records.push(rec);
