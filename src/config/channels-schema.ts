@@ -78,7 +78,7 @@ const ChannelSchema = z
     retryMs: z.array(ms).min(1).optional().describe('Q3: waits between attempts after a temporary failure; the last repeats. Default: delivery.retryMs.'),
     giveUpMs: ms.optional().describe('Q2/Q3: age after which a temporarily failing recipient is returned to the sender with a DSN. Default: delivery.giveUpMs.'),
     delayWarningMs: ms.optional().describe('Q2 (RFC 3464 delay DSN): age after which a sender who asked for NOTIFY=DELAY gets one delay warning. Default: delivery.delayWarningMs.'),
-    blockLimit: positiveInt.optional().describe('S3 (Sun blocklimit): largest message queued to this channel, in blocks of limits.blockSize.'),
+    blockLimit: positiveInt.optional().describe('S3 (Sun blocklimit): largest message queued to this channel, in blocks of limits.blockSize (our Received header included). Over it (and not sent to an alternate): refused at end of data with 552 5.3.4.'),
     lineLimit: positiveInt.optional().describe('S3 (Sun linelimit): most lines in a message queued to this channel. Over it (and not sent to an alternate): refused at end of data with 552 5.3.4.'),
     recipientLimit: positiveInt.optional().describe('S3 (Sun recipientlimit): most recipients of one message on this channel. Past it (and not sent to an alternate): 452 4.5.3 at RCPT, so the client sends the rest in another transaction.'),
     alternateChannel: z.string().optional().describe('Q4 (Sun alternatechannel): channel that takes a message over any alternate* limit of this channel instead of this one (its own concurrency, retry schedule and relay host). One hop: the alternate\'s own alternate is not followed.'),
