@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateConfig } from './load.js';
-import { blocksOf, chooseChannel, needsLines, type MessageStats } from './channel-choice.js';
+import { anyLimits, blocksOf, chooseChannel, needsLines, type MessageStats } from './channel-choice.js';
 
 const snap = validateConfig(
   {
@@ -51,4 +51,6 @@ test('S3 blocks round up; lines are counted only when a limit needs them', () =>
   assert.equal(needsLines(ch.tcp_out, ch), true);
   assert.equal(needsLines(ch.tcp_huge, ch), false);
   assert.equal(needsLines(ch.smtp, ch), false);
+  assert.equal(anyLimits(ch), true);
+  assert.equal(anyLimits({ local: ch.local, smtp: ch.smtp, tcp_huge: ch.tcp_huge }), false, 'no channel limits: the intake checks count nothing');
 });

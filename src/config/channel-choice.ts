@@ -48,6 +48,12 @@ export function hasLimits(c: Channel): boolean {
   return c.blockLimit !== undefined || c.lineLimit !== undefined || c.recipientLimit !== undefined || c.alternateChannel !== undefined;
 }
 
+/** True when some channel has a limit or an alternate: otherwise the intake checks have nothing to count. */
+export function anyLimits(channels: Readonly<Record<string, Channel>>): boolean {
+  for (const c of Object.values(channels)) if (hasLimits(c)) return true;
+  return false;
+}
+
 function over(stats: MessageStats, what: 'blocks' | 'lines' | 'recipients', limit: number | undefined): string | undefined {
   const v = stats[what];
   return limit !== undefined && v !== undefined && v > limit ? `${what} ${v} > ${limit}` : undefined;

@@ -8,7 +8,7 @@
 
 import { causedBy, reject, tempfail, type Verdict } from '../../core/decision.js';
 import type { Channel } from '../../config/channels-schema.js';
-import { blocksOf, chooseChannel, hasLimits, needsLines } from '../../config/channel-choice.js';
+import { anyLimits, blocksOf, chooseChannel, hasLimits, needsLines } from '../../config/channel-choice.js';
 import { countLines } from '../../core/count-lines.js';
 import { channelOfRecipient } from '../channel-route.js';
 import type { Check, CheckContext } from '../types.js';
@@ -20,6 +20,7 @@ export const channelLimits: Check = {
     const env = ctx.envelope;
     const message = ctx.message;
     if (!env || !message) return undefined;
+    if (!anyLimits(ctx.config.channels)) return undefined; // the common case: no routing lookups at all
     const counts = new Map<string, { channel: Channel; recipients: number }>();
     for (const r of env.rcpts) {
       const c = channelOfRecipient(ctx, r.address);

@@ -5,7 +5,7 @@
 // fault (fault 'none'): H5 does not count it.
 
 import { causedBy, tempfail, type Verdict } from '../../core/decision.js';
-import { chooseChannel, hasLimits } from '../../config/channel-choice.js';
+import { anyLimits, chooseChannel, hasLimits } from '../../config/channel-choice.js';
 import { channelOfRecipient } from '../channel-route.js';
 import type { Check, CheckContext } from '../types.js';
 
@@ -15,6 +15,7 @@ export const channelRecipientLimit: Check = {
   run(ctx: CheckContext): Verdict {
     const env = ctx.envelope;
     if (!env || !ctx.rcpt) return undefined;
+    if (!anyLimits(ctx.config.channels)) return undefined; // the common case: no routing lookups at all
     const channel = channelOfRecipient(ctx, ctx.rcpt);
     if (!channel || !hasLimits(channel)) return undefined;
     const same = env.rcpts.filter((r) => channelOfRecipient(ctx, r.address)?.name === channel.name).length;
