@@ -165,6 +165,26 @@ test('Q5 return (domain default): a message that does not fit is returned at onc
   }
 });
 
+test('Q5 an alias is accepted at RCPT; each member is judged at delivery (the full one returned with 5.2.2, the other delivered)', { timeout: 60_000 }, async () => {
+  const clock = new FakeClock();
+  const ts = await start(clock);
+  try {
+    await ok(ts, 'user', 'quota', 'set', ALICE, '1K', '--mode', 'return');
+    const team = await rcpt(ts.ports.mx, 'team@example.test');
+    assert.equal(team.code, 250, 'the alias is not refused for one full member');
+    const id = await sendLan(ts.ports.mx, { from: BOB, to: ['team@example.test'], data: message('to the team') });
+    await ts.delivered();
+    await waitFor('the notice to bob', () => ts.maildir(BOB).length === 2);
+    assert.equal(ts.maildir(ALICE).length, 0);
+    assert.deepEqual(events(ts, 'failed', id).map((l) => [l.to, l.status]), [[ALICE, '5.2.2']]);
+    assert.deepEqual(events(ts, 'delivered', id).map((l) => l.to), [BOB]);
+    const [n] = await noticesIn(ts, BOB);
+    assert.deepEqual([n.perRecipient[0]['final-recipient'], n.perRecipient[0].action, n.perRecipient[0].status], ['rfc822; alice@example.test', 'failed', '5.2.2']);
+  } finally {
+    await ts.stop();
+  }
+});
+
 test('Q5 bad input: a negative or garbage size, an unknown mode, an unknown mailbox: CLI error, exit 2, naming the problem', { timeout: 30_000 }, async () => {
   const clock = new FakeClock();
   const ts = await start(clock);
