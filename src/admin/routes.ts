@@ -13,6 +13,7 @@ import { addPostoffice, assignDomain, getPostoffice, listPostoffices, removePost
 import { getLimits, listLimits, setLimits, unsetLimits } from '../ops/limits.js';
 import { addAccess, getAccess, listAccess, removeAccess, unban } from '../ops/access.js';
 import { getConfig, reloadConfig } from '../ops/config.js';
+import { getQuota, setQuota, showMailbox, unsetQuota } from '../ops/quotas.js';
 
 export const API_PREFIX = '/api/v1';
 
@@ -43,6 +44,11 @@ export const routes: RouteSpec[] = [
   route('GET', '/mailboxes/:address', getMailbox),
   route('DELETE', '/mailboxes/:address', removeMailbox),
   route('PUT', '/mailboxes/:address/password', setMailboxPassword),
+  route('GET', '/mailboxes/:address/usage', showMailbox),
+
+  route('GET', '/quotas/:subject', getQuota),
+  route('PUT', '/quotas/:subject', setQuota),
+  route('DELETE', '/quotas/:subject', unsetQuota),
 
   route('GET', '/aliases', listAliases),
   route('POST', '/aliases', addAlias, { status: 201 }),

@@ -32,11 +32,12 @@ function nextText(m: ListedMessage): string {
   return m.nextAttempt <= Date.now() ? 'now' : new Date(m.nextAttempt).toISOString();
 }
 
-/** "<channel>  <state>[ (<last reply>)][ -> <where an alias went>]". */
+/** "<channel>[ (<why an alternate>)]  <state>[ (<last reply>)][ -> <where an alias went>]". */
 export function recipientState(r: ListedRecipient): string {
   const detail = r.state === 'deferred' || r.state === 'failed' ? ` (${r.reply})` : '';
   const legs = r.legs ? ` -> ${r.legs.map((l) => `${l.address} ${l.state}`).join(', ')}` : '';
-  return `${r.channel}  ${r.state}${detail}${legs}`;
+  const why = r.channelReason ? ` (${r.channelReason})` : '';
+  return `${r.channel}${why}  ${r.state}${detail}${legs}`;
 }
 
 function recipientLine(r: ListedRecipient): string {

@@ -10,6 +10,7 @@ import { checkListText } from '../policy/registry.js';
 import { DirectoryError } from '../directory/store.js';
 import { CliOutput, UsageError, snapshotOf, withOps, run, runAll, type CliIo, type GlobalOpts } from './common.js';
 import { addDomain, listDomains, removeDomain } from '../ops/domains.js';
+import { registerQuota } from './quota-commands.js';
 import { addMailbox, listMailboxes, removeMailbox, setMailboxPassword } from '../ops/mailboxes.js';
 import { addAlias, listAliases, removeAlias } from '../ops/aliases.js';
 import { registerAdmin } from './admin-commands.js';
@@ -161,6 +162,8 @@ function buildProgram(out: CliOutput): Command {
       out.print(`password changed for ${r.address}`);
       if (r.password !== undefined) out.print(`password: ${r.password}`);
     });
+
+  registerQuota(user, out); // Q5 user quota set|unset, user show (quota-commands.ts)
 
   const alias = program.command('alias').description('manage aliases');
   alias

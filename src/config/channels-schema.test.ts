@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateConfig, ConfigError } from './load.js';
 import { parseRelayHost } from './channels-schema.js';
-import { routeDomain } from '../scheduler/routes.js';
+import { routeDomain } from './routing.js';
 
 const base = (over: Record<string, unknown> = {}) => ({
   hostname: 'mx.test',
@@ -62,6 +62,16 @@ test('Q3 relay host syntax (Postfix relayhost)', () => {
   }
 });
 
+test('S3/Q4 channel limits and an alternate channel are kept; the built-in smtp channel can have an alternate', () => {
+  const c = validateConfig(base({ channels: { smtp: { alternateChannel: 'tcp_big', alternateBlockLimit: 10000, alternateLineLimit: 50000, alternateRecipientLimit: 50, recipientLimit: 100 }, tcp_big: { concurrency: 2 } } }), 'test', '/tmp');
+  assert.equal(c.channels.smtp.alternateChannel, 'tcp_big');
+  assert.equal(c.channels.smtp.alternateBlockLimit, 10000);
+  assert.equal(c.channels.smtp.alternateLineLimit, 50000);
+  assert.equal(c.channels.smtp.alternateRecipientLimit, 50);
+  assert.equal(c.channels.smtp.recipientLimit, 100);
+  assert.equal(c.channels.tcp_big.alternateChannel, undefined);
+});
+
 const bad: Array<[string, Record<string, unknown>, RegExp]> = [
   ['channel bad name', { channels: { 'tcp local': { blockLimit: 1 } } }, /^channels\.tcp local: expected a channel name/],
   ['channel blockLimit 0', { channels: { tcp_local: { blockLimit: 0 } } }, /^channels\.tcp_local\.blockLimit: /],
@@ -73,6 +83,10 @@ const bad: Array<[string, Record<string, unknown>, RegExp]> = [
   ['maildir with a relay host', { channels: { local: { relayHost: 'relay.example' } } }, /^channels\.local\.relayHost: a maildir channel sends nowhere/],
   ['bad tls mode', { channels: { x: { tls: 'yes' } } }, /^channels\.x\.tls: /],
   ['route to an unknown channel', { routes: { 'example.org': 'nosuch' } }, /^routes\.example\.org: unknown channel "nosuch" \(channels: local, smtp\)/],
+  ['alternateChannel unknown', { channels: { tcp_out: { alternateChannel: 'tcp_bigg', alternateBlockLimit: 10 } } }, /^channels\.tcp_out\.alternateChannel: unknown channel "tcp_bigg" \(channels: local, smtp, tcp_out\)/],
+  ['alternateChannel itself', { channels: { tcp_out: { alternateChannel: 'tcp_out' } } }, /^channels\.tcp_out\.alternateChannel: a channel cannot be its own alternate/],
+  ['alternate limit without alternateChannel', { channels: { tcp_out: { alternateBlockLimit: 10 } } }, /^channels\.tcp_out\.alternateBlockLimit: has no effect without alternateChannel/],
+  ['recipientLimit 0', { channels: { tcp_out: { recipientLimit: 0 } } }, /^channels\.tcp_out\.recipientLimit: /],
   ['bad route pattern', { routes: { 'exa mple.org': 'smtp' } }, /^routes\.exa mple\.org: expected "example\.org", "\.example\.org" or "\*"/],
 ];
 

@@ -78,8 +78,13 @@ const ChannelSchema = z
     retryMs: z.array(ms).min(1).optional().describe('Q3: waits between attempts after a temporary failure; the last repeats. Default: delivery.retryMs.'),
     giveUpMs: ms.optional().describe('Q2/Q3: age after which a temporarily failing recipient is returned to the sender with a DSN. Default: delivery.giveUpMs.'),
     delayWarningMs: ms.optional().describe('Q2 (RFC 3464 delay DSN): age after which a sender who asked for NOTIFY=DELAY gets one delay warning. Default: delivery.delayWarningMs.'),
-    blockLimit: positiveInt.optional().describe('S3 (Sun blocklimit): largest message queued to this channel, in blocks of limits.blockSize.'),
-    lineLimit: positiveInt.optional().describe('S3 (Sun linelimit): most lines in a message queued to this channel.'),
+    blockLimit: positiveInt.optional().describe('S3 (Sun blocklimit): largest message queued to this channel, in blocks of limits.blockSize (our Received header included). Over it (and not sent to an alternate): refused at end of data with 552 5.3.4.'),
+    lineLimit: positiveInt.optional().describe('S3 (Sun linelimit): most lines in a message queued to this channel. Over it (and not sent to an alternate): refused at end of data with 552 5.3.4.'),
+    recipientLimit: positiveInt.optional().describe('S3 (Sun recipientlimit): most recipients of one message on this channel. Past it (and not sent to an alternate): 452 4.5.3 at RCPT, so the client sends the rest in another transaction.'),
+    alternateChannel: z.string().optional().describe('Q4 (Sun alternatechannel): channel that takes a message over any alternate* limit of this channel instead of this one (its own concurrency, retry schedule and relay host). One hop: the alternate\'s own alternate is not followed.'),
+    alternateBlockLimit: positiveInt.optional().describe('Q4 (Sun alternateblocklimit): a message over this many blocks (limits.blockSize) goes to alternateChannel.'),
+    alternateLineLimit: positiveInt.optional().describe('Q4 (Sun alternatelinelimit): a message over this many lines goes to alternateChannel.'),
+    alternateRecipientLimit: positiveInt.optional().describe('Q4 (Sun alternaterecipientlimit): a message with more recipients than this on this channel goes to alternateChannel.'),
   })
   .strict();
 
@@ -112,6 +117,11 @@ export interface Channel {
   delayWarningMs: number;
   blockLimit?: number;
   lineLimit?: number;
+  recipientLimit?: number;
+  alternateChannel?: string;
+  alternateBlockLimit?: number;
+  alternateLineLimit?: number;
+  alternateRecipientLimit?: number;
 }
 
 export interface ChannelDefaults {
@@ -142,6 +152,11 @@ export function resolveChannels(channels: Record<string, ChannelConfig>, default
       delayWarningMs: c.delayWarningMs ?? defaults.delayWarningMs,
       blockLimit: c.blockLimit,
       lineLimit: c.lineLimit,
+      recipientLimit: c.recipientLimit,
+      alternateChannel: c.alternateChannel,
+      alternateBlockLimit: c.alternateBlockLimit,
+      alternateLineLimit: c.alternateLineLimit,
+      alternateRecipientLimit: c.alternateRecipientLimit,
     };
   }
   return out;
@@ -165,6 +180,17 @@ export function refineChannels(cfg: { channels: Record<string, ChannelConfig>; r
     if (c.auth && transport !== 'smtp' && transport !== 'lmtp') ctx.addIssue({ code: 'custom', path: ['channels', name, 'auth'], message: `a ${transport} channel does not authenticate` });
   }
   const known = new Set<string>([...BUILTIN_CHANNELS, ...Object.keys(cfg.channels)]);
+  for (const [name, c] of Object.entries(cfg.channels)) {
+    const path = ['channels', name, 'alternateChannel'];
+    if (c.alternateChannel !== undefined) {
+      if (c.alternateChannel === name) ctx.addIssue({ code: 'custom', path, message: 'a channel cannot be its own alternate' });
+      else if (!known.has(c.alternateChannel)) ctx.addIssue({ code: 'custom', path, message: `unknown channel "${c.alternateChannel}" (channels: ${[...known].sort().join(', ')})` });
+    } else {
+      for (const k of ['alternateBlockLimit', 'alternateLineLimit', 'alternateRecipientLimit'] as const) {
+        if (c[k] !== undefined) ctx.addIssue({ code: 'custom', path: ['channels', name, k], message: 'has no effect without alternateChannel' });
+      }
+    }
+  }
   for (const [pattern, channel] of Object.entries(cfg.routes)) {
     if (!ROUTE_PATTERN.test(pattern)) ctx.addIssue({ code: 'custom', path: ['routes', pattern], message: 'expected "example.org", ".example.org" or "*"' });
     if (!known.has(channel)) ctx.addIssue({ code: 'custom', path: ['routes', pattern], message: `unknown channel "${channel}" (channels: ${[...known].sort().join(', ')})` });

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { dovecotDefaultAccepts, mailboxNameProblem } from './mailbox-name.js';
-import { maildirPath } from '../delivery/maildir.js';
+import { maildirPath } from './mailbox-name.js';
 
 test('mailboxNameProblem: storable local parts pass', () => {
   for (const ok of ['alice', 'bob.smith', 'o\'brien', 'a+tag', 'x_y-z', 'müller', '用户', 'a'.repeat(64), 'é'.repeat(32), 'trailing.dot.inside.a']) {

@@ -4,6 +4,8 @@
 // the Maildir path code all ask this one function, so nothing is accepted at RCPT
 // that delivery would refuse.
 
+import { join } from 'node:path';
+
 /** RFC 5321 4.5.3.1.1: at most 64 octets; also well under a file name's 255. */
 export const MAX_LOCAL_PART_OCTETS = 64;
 
@@ -36,4 +38,18 @@ const DOVECOT_DEFAULT_USERNAME_CHARS = /^[a-zA-Z0-9.\-_@]*$/;
 /** True when Dovecot with its default auth_username_chars would accept this address as a user name. */
 export function dovecotDefaultAccepts(address: string): boolean {
   return DOVECOT_DEFAULT_USERNAME_CHARS.test(address);
+}
+
+/**
+ * Maildir of a mailbox: <dataDir>/mail/<domain>/<local>/Maildir. A name that cannot
+ * be stored (core/mailbox-name.ts; e.g. a row written into the directory before it
+ * validated names) fails permanently: retrying could never deliver it.
+ */
+export function maildirPath(dataDir: string, mailbox: string): string {
+  const at = mailbox.lastIndexOf('@');
+  const local = mailbox.slice(0, at);
+  const domain = mailbox.slice(at + 1);
+  const problem = mailboxNameProblem(local) ?? (/[/\\\0]|^\.|^$/.test(domain) ? 'the domain cannot be a folder name' : undefined);
+  if (problem) throw Object.assign(new Error(`unsafe mailbox name ${mailbox}: ${problem}`), { permanent: true });
+  return join(dataDir, 'mail', domain, local, 'Maildir');
 }

@@ -4,9 +4,18 @@
 // A file-system problem is temporary (the admin can fix it; the queue retries);
 // the only permanent local failure, a mailbox that no longer exists, is found at
 // expansion time.
+//
+// Q5 quotas: before writing, a mailbox with a quota is asked whether the message
+// fits (quota/mailbox-quota.ts); over it, `hold` defers with 4.2.2 (retried on the
+// channel's schedule until it fits or giveUpMs, then returned with 5.2.2) and
+// `return` fails with 5.2.2 (a DSN at once). A delivered message is added to the
+// mailbox's maildirsize.
 
 import type { Logger } from '../log/logger.js';
-import { deliverToMaildir, deliveryHeaders, maildirPath } from './maildir.js';
+import type { Directory } from '../directory/store.js';
+import { quotaState, recordDelivered, wouldExceed, type QuotaState } from '../quota/mailbox-quota.js';
+import { deliverToMaildir, deliveryHeaders } from './maildir.js';
+import { maildirPath } from '../core/mailbox-name.js';
 import type { RecipientResult, Transport } from './types.js';
 
 /** RFC 3463 status for a failed Maildir write, by errno. */
@@ -21,7 +30,7 @@ function statusFor(e: NodeJS.ErrnoException): string {
   }
 }
 
-export function createMaildirTransport(deps: { dataDir: () => string; log: Logger }): Transport {
+export function createMaildirTransport(deps: { dataDir: () => string; log: Logger; directory?: Pick<Directory, 'quotas'> }): Transport {
   return {
     async deliver(msg, rcpts, channel) {
       const out: RecipientResult[] = [];
@@ -33,8 +42,24 @@ export function createMaildirTransport(deps: { dataDir: () => string; log: Logge
           out.push({ index: r.index, outcome: 'failed', status: '5.1.3', diagnostic: (e as Error).message });
           continue;
         }
+        const head = deliveryHeaders(msg.mailFrom, r.address);
+        const size = Buffer.byteLength(head, 'utf8') + msg.size;
+        let quota: QuotaState | undefined;
         try {
-          const file = await deliverToMaildir(dir, deliveryHeaders(msg.mailFrom, r.address), msg);
+          quota = deps.directory ? await quotaState(deps.directory, deps.dataDir(), r.address) : undefined;
+        } catch (e) {
+          out.push({ index: r.index, outcome: 'deferred', status: '4.3.0', diagnostic: `cannot read the quota usage of ${r.address}: ${(e as Error).message}` });
+          continue;
+        }
+        const over = quota && wouldExceed(quota, size);
+        if (quota && over) {
+          const hold = quota.quota.mode === 'hold';
+          out.push({ index: r.index, outcome: hold ? 'deferred' : 'failed', status: hold ? '4.2.2' : '5.2.2', diagnostic: over });
+          continue;
+        }
+        try {
+          const file = await deliverToMaildir(dir, head, msg);
+          if (quota) await recordDelivered(quota, dir, size).catch((e: Error) => deps.log.warn({ event: 'quota', mailbox: r.address, err: e.message }, 'cannot update maildirsize; it is recounted on the next read'));
           deps.log.debug({ event: 'maildir', queueId: msg.id, mailbox: r.address, channel: channel.name, file }, 'written to maildir');
           out.push({ index: r.index, outcome: 'delivered', status: '2.0.0', diagnostic: `delivered to maildir as ${file}` });
         } catch (e) {

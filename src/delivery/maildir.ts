@@ -8,7 +8,6 @@ import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import { DirSync } from '../spool/dir-sync.js';
-import { mailboxNameProblem } from '../core/mailbox-name.js';
 import type { OutboundMessage } from './types.js';
 
 /** Octets gathered before one write: a small message costs one write. */
@@ -37,20 +36,6 @@ function dirSyncFor(dir: string): DirSync {
 
 /** The message to deliver: its size and a fresh stream of it (spool/open-message.ts). */
 export type MaildirSource = Pick<OutboundMessage, 'size' | 'open'>;
-
-/**
- * Maildir of a mailbox: <dataDir>/mail/<domain>/<local>/Maildir. A name that cannot
- * be stored (core/mailbox-name.ts; e.g. a row written into the directory before it
- * validated names) fails permanently: retrying could never deliver it.
- */
-export function maildirPath(dataDir: string, mailbox: string): string {
-  const at = mailbox.lastIndexOf('@');
-  const local = mailbox.slice(0, at);
-  const domain = mailbox.slice(at + 1);
-  const problem = mailboxNameProblem(local) ?? (/[/\\\0]|^\.|^$/.test(domain) ? 'the domain cannot be a folder name' : undefined);
-  if (problem) throw Object.assign(new Error(`unsafe mailbox name ${mailbox}: ${problem}`), { permanent: true });
-  return join(dataDir, 'mail', domain, local, 'Maildir');
-}
 
 /** Maildirs known to exist, so a delivery costs no mkdir calls (bounded by the mailbox count). */
 const knownMaildirs = new Set<string>();

@@ -10,6 +10,7 @@ import { SenderLimits } from './sender-limits.js';
 import { Postoffices } from './postoffices.js';
 import { Catchalls } from './catchalls.js';
 import { AdminTokens } from './admin-tokens.js';
+import { Quotas } from './quotas.js';
 import { DirectoryError, normalizeAddress, normalizeDomain, requireMailboxName, type DirectoryErrorKind } from './names.js';
 import { sqlLimit, type ListRange } from './list-range.js';
 
@@ -79,12 +80,15 @@ export class Directory {
   readonly catchalls: Catchalls;
   /** Bearer tokens of the admin API (hashes only). */
   readonly tokens: AdminTokens;
+  /** Q5 mailbox quotas (per mailbox, domain defaults). */
+  readonly quotas: Quotas;
 
   private constructor(private readonly db: Database.Database) {
     this.limits = new SenderLimits(db);
     this.postoffices = new Postoffices(db);
     this.catchalls = new Catchalls(db);
     this.tokens = new AdminTokens(db);
+    this.quotas = new Quotas(db);
     this.st = {
       insertDomain: db.prepare('INSERT INTO domains (name, created_at) VALUES (?, ?)'),
       deleteDomain: db.prepare('DELETE FROM domains WHERE name = ?'),
@@ -169,6 +173,7 @@ export class Directory {
   removeMailbox(address: string): void {
     const a = normalizeAddress(address);
     if (this.st.deleteMailbox.run(a.address).changes === 0) throw new DirectoryError(`Mailbox ${a.address} does not exist.`, 'notFound');
+    this.quotas.forget(a.address);
   }
 
   /** All mailboxes, or those of one domain (which must exist), by domain then local part; `range.after` is an address. */

@@ -29,6 +29,9 @@ import { dkim } from './eod/dkim.js';
 import { dmarc } from './eod/dmarc.js';
 import { scoreCheck } from './eod/score.js';
 import { dkimSign } from './eod/dkim-sign.js';
+import { channelRecipientLimit } from './rcpt/channel-recipient-limit.js';
+import { channelLimits } from './eod/channel-limits.js';
+import { mailboxQuota } from './rcpt/mailbox-quota.js';
 
 export const builtinChecks: Readonly<Record<Stage, readonly Check[]>> = {
   // connect.dnsbl last: a denied or too-fast client costs no DNS lookup.
@@ -42,11 +45,12 @@ export const builtinChecks: Readonly<Record<Stage, readonly Check[]>> = {
   // dnsbl before localRecipient (a listed client learns nothing about our mailboxes);
   // greylist after every permanent refusal (an unknown user gets 550, not 451);
   // recipientsPerHour last: it counts the recipient it accepts, so every refusing check must run before it.
-  rcpt: [relay, maxRecipients, rcptDnsbl, localRecipient, rcptMaxMessageSize, rcptGreylist, recipientsPerHour],
+  rcpt: [relay, maxRecipients, rcptDnsbl, localRecipient, mailboxQuota, rcptMaxMessageSize, channelRecipientLimit, rcptGreylist, recipientsPerHour],
   data: [dataSpoolFreeSpace, recipientCutoff, largeMessageSafety],
+  // channelLimits first: a message no channel takes is refused before the DKIM pass.
   // dkim: the one pass over the message (DKIM, ARC, DMARC evaluation, Authentication-Results);
   // dmarc and score act on it; dkimSign (our own mail only) last, so its signature ends on top.
-  eod: [dkim, dmarc, scoreCheck, dkimSign],
+  eod: [channelLimits, dkim, dmarc, scoreCheck, dkimSign],
 };
 
 /**

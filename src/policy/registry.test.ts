@@ -27,10 +27,10 @@ function files(dir: string, keep: (p: string) => boolean, out: string[] = []): s
 }
 
 interface ZodLike {
-  _zod: { def: { type: string; innerType?: ZodLike; element?: ZodLike; shape?: Record<string, ZodLike>; in?: ZodLike } };
+  _zod: { def: { type: string; innerType?: ZodLike; element?: ZodLike; valueType?: ZodLike; shape?: Record<string, ZodLike>; in?: ZodLike } };
 }
 
-/** The schema at a config key path ("listeners[].pregreetWaitMs"), or undefined when there is no such key. */
+/** The schema at a config key path ("listeners[].pregreetWaitMs", "channels{}.blockLimit" for a record's values), or undefined when there is no such key. */
 function schemaAt(path: string): ZodLike | undefined {
   let s: ZodLike | undefined = ConfigSchema as unknown as ZodLike;
   const unwrap = (x: ZodLike): ZodLike => {
@@ -43,7 +43,7 @@ function schemaAt(path: string): ZodLike | undefined {
     }
   };
   for (const seg of path.split('.')) {
-    const name = seg.replace(/\[\]$/, '');
+    const name = seg.replace(/(\[\]|\{\})$/, '');
     s = unwrap(s!);
     const shape = s._zod.def.shape;
     s = shape?.[name];
@@ -53,6 +53,11 @@ function schemaAt(path: string): ZodLike | undefined {
       s = s._zod.def.element;
       if (!s) return undefined;
     }
+    if (seg.endsWith('{}')) {
+      s = unwrap(s);
+      s = s._zod.def.valueType;
+      if (!s) return undefined;
+    }
   }
   return s;
 }
@@ -60,6 +65,8 @@ function schemaAt(path: string): ZodLike | undefined {
 test('the key resolver finds real keys and misses made-up ones (the registry test can fail)', () => {
   assert.ok(schemaAt('limits.maxConnections'));
   assert.ok(schemaAt('listeners[].pregreetWaitMs'));
+  assert.ok(schemaAt('channels{}.alternateChannel'));
+  assert.equal(schemaAt('channels{}.bogus'), undefined);
   assert.equal(schemaAt('limits.bogus'), undefined);
   assert.equal(schemaAt('listeners[].bogus'), undefined);
 });

@@ -14,7 +14,7 @@ export interface CheckInfo {
   stage: DecisionStage;
   /** SPEC feature ID. */
   feature: string;
-  /** Config keys that set it ("listeners[]." for per-listener keys). */
+  /** Config keys that set it ("listeners[]." for per-listener keys, "channels{}." for per-channel keys). */
   config: readonly string[];
   /** check: runs in the policy runner; guard: enforced by the protocol engine, decided by finalize(). */
   kind: 'check' | 'guard';
@@ -50,7 +50,9 @@ const BUILTIN: readonly CheckInfo[] = [
   { name: 'rcpt.maxRecipients', stage: 'rcpt', feature: 'H7', config: ['limits.maxRecipients'], kind: 'check', summary: 'recipients past the per-message limit: 452 4.5.3' },
   { name: 'rcpt.dnsbl', stage: 'rcpt', feature: 'A6', config: ['dnsbl.threshold', 'dnsbl.refuseAt'], kind: 'check', summary: 'with refuseAt rcpt (default): DNSBL score at the threshold 554 5.7.1 per recipient; an unanswered list that could decide: 451 4.7.1 (our fault)' },
   { name: 'rcpt.localRecipient', stage: 'rcpt', feature: 'R7', config: ['relay.disableAllCatchalls'], kind: 'check', summary: 'no such local mailbox, alias or catchall: 550 5.1.1; a stored mailbox Maildir cannot hold: 550 5.2.1 (not the client\'s fault)' },
+  { name: 'rcpt.mailboxQuota', stage: 'rcpt', feature: 'Q5', config: ['dataDir'], kind: 'check', summary: 'a local mailbox already over its quota (rampart user quota), or that SIZE= would push over: mode hold 452 4.2.2, mode return 552 5.2.2; usage unreadable 451 4.3.0 (our fault)' },
   { name: 'rcpt.maxMessageSize', stage: 'rcpt', feature: 'S2', config: ['limits.maxMessageSize'], kind: 'check', summary: 'SIZE= over the recipient domain\'s limit (directory): 552 5.3.4' },
+  { name: 'rcpt.channelRecipientLimit', stage: 'rcpt', feature: 'S3', config: ['channels{}.recipientLimit', 'channels{}.alternateChannel', 'channels{}.alternateRecipientLimit'], kind: 'check', summary: 'recipients of one message on the recipient\'s channel past its recipientLimit, with no alternate channel taking them: 452 4.5.3' },
   { name: 'rcpt.greylist', stage: 'rcpt', feature: 'A9', config: ['greylist.enabled', 'greylist.delayMs', 'greylist.retryWindowMs', 'greylist.passTtlMs', 'greylist.autoAllowAfter'], kind: 'check', summary: 'greylisting (off by default): a new (network, sender, recipient) triplet 451 4.7.1 until greylist.delayMs has passed; LAN, authenticated and allow-listed clients exempt' },
   { name: 'rcpt.recipientsPerHour', stage: 'rcpt', feature: 'H9', config: ['limits.recipientsPerHour'], kind: 'check', summary: 'recipients per sliding hour per sender: 450 4.7.1' },
   { name: 'data.spoolFreeSpace', stage: 'data', feature: 'P5', config: ['spool.minFreeBytes'], kind: 'check', summary: 'spool file system below its reserve: 452 4.3.1 before the body is sent' },
@@ -62,6 +64,7 @@ const BUILTIN: readonly CheckInfo[] = [
   { name: 'eod.bareLineEndings', stage: 'eod', feature: 'P3', config: ['smtp.bareLineEndings'], kind: 'guard', summary: 'bare CR or LF in the message: 554 5.6.0' },
   { name: 'eod.maxHeaderLines', stage: 'eod', feature: 'S5', config: ['limits.maxHeaderLines'], kind: 'guard', summary: 'too many header lines: 552 5.6.0' },
   { name: 'eod.longLines', stage: 'eod', feature: 'S7', config: ['listeners[].longLines'], kind: 'guard', summary: 'longLines: reject and a line over 1000 octets: 554 5.6.0' },
+  { name: 'eod.channelLimits', stage: 'eod', feature: 'S3', config: ['channels{}.blockLimit', 'channels{}.lineLimit', 'channels{}.alternateChannel', 'channels{}.alternateBlockLimit', 'channels{}.alternateLineLimit', 'limits.blockSize'], kind: 'check', summary: 'message over blockLimit or lineLimit of a recipient\'s channel, with no alternate channel taking it: 552 5.3.4' },
   { name: 'eod.dkim', stage: 'eod', feature: 'A2', config: ['senderAuth.dkim.verify', 'senderAuth.dkim.minRsaBits', 'senderAuth.dkim.maxSignatures', 'senderAuth.arcTrustedSealers', 'senderAuth.authservId', 'senderAuth.txtCacheMs'], kind: 'check', summary: 'one streaming pass: every DKIM signature, the ARC chain (A4), the DMARC evaluation (A3); adds the Authentication-Results field (A5); never refuses' },
   { name: 'eod.dmarc', stage: 'eod', feature: 'A3', config: ['senderAuth.dmarc.enabled', 'senderAuth.dmarc.onReject', 'senderAuth.dmarc.onQuarantine', 'senderAuth.dmarc.onTemperror', 'senderAuth.dmarc.domains'], kind: 'check', summary: 'DMARC fail of the From domain: p=reject 550 5.7.1, p=quarantine accepted and marked, none marked; temperror 451 4.7.1 (our fault)' },
   { name: 'eod.score', stage: 'eod', feature: 'A7', config: ['score.weights', 'score.quarantine', 'score.reject', 'policy.ptrMarkScore'], kind: 'check', summary: 'the marks (H2, A1-A3, A6) summed: X-Rampart-Score; at score.quarantine marked quarantine; at score.reject 550 5.7.1' },

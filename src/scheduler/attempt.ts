@@ -27,6 +27,8 @@ import { applyRecord, isFinal, type LegOutcome, type LegRecord, type LegState, t
 import { legsOf, type DeliverLeg, type ForwardLeg, type Leg } from './legs.js';
 import type { Dispatcher } from './dispatcher.js';
 import { forwardLegs } from './forward.js';
+import { applyAlternates } from './alternates.js';
+import { countLines } from '../core/count-lines.js';
 import { noticesDue, sendNotices } from './notices.js';
 
 export interface AttemptDeps {
@@ -120,7 +122,10 @@ export async function runAttempt(deps: AttemptDeps, inp: AttemptInput): Promise<
     open: () => openMessage({ path, bodyOffset: q.bodyOffset, size: q.size, prepend: q.prepend, body: inp.mem?.body }),
   };
   const prior = deps.journal.get(id);
-  const legs = legsOf(env, { config, directory: deps.directory });
+  const stored = { path, bodyOffset: q.bodyOffset, size: q.size, body: inp.mem?.body };
+  const alt = await applyAlternates(legsOf(env, { config, directory: deps.directory }), { id, config, prior, size: q.size, lines: () => countLines(openMessage(stored)), log: deps.log, now });
+  const legs = alt.legs;
+  await deps.journal.record(alt.records); // Q4: the channel choice is durable before anything leaves by it
   const due = legs.filter((l) => {
     const p = prior?.legs.get(l.key);
     return !p || (!isFinal(p.outcome) && (inp.force || inp.bounce || (p.next ?? 0) <= now));
@@ -139,7 +144,8 @@ export async function runAttempt(deps: AttemptDeps, inp: AttemptInput): Promise<
       rec.tries = tries;
       rec.next = at + retryWait(config, ch, tries);
       if (at - env.receivedAt >= giveUpMs(config, ch)) {
-        Object.assign(rec, { outcome: 'failed', status: '4.4.7', diag: `${r.diagnostic} (gave up after ${tries} attempts over ${duration(at - env.receivedAt)})`, next: undefined });
+        // Q5 hold mode: mail that never fitted its mailbox is returned as "mailbox full" (5.2.2, Sun holdexquota), not as expired.
+        Object.assign(rec, { outcome: 'failed', status: r.status === '4.2.2' ? '5.2.2' : '4.4.7', diag: `${r.diagnostic} (gave up after ${tries} attempts over ${duration(at - env.receivedAt)})`, next: undefined });
       }
     }
     records.push(rec);

@@ -12,7 +12,7 @@ import type { Snapshot } from '../config/load.js';
 import type { Directory } from '../directory/store.js';
 import type { SpoolEnvelope } from '../core/submission.js';
 import { legKey } from '../spool/journal-records.js';
-import { routeDomain } from './routes.js';
+import { routeDomain } from '../config/routing.js';
 import { destinationOf } from '../delivery/destination.js';
 
 interface LegBase {

@@ -53,7 +53,29 @@ export interface NoticeRecord {
   at: number;
 }
 
-export type JournalRecord = LegRecord | NoticeRecord;
+/**
+ * Q4: the channel a message's recipients on channel `ch` travel by, chosen once
+ * (before the first delivery) and kept: `to` is `ch` itself or its alternate.
+ */
+export interface RouteRecord {
+  t: 'route';
+  id: string;
+  /** The channel the recipients' domain routes to. */
+  ch: string;
+  /** The channel chosen. */
+  to: string;
+  /** Why the alternate was taken ("alternate: blocks 12000 > 10000"); absent when `to` is `ch`. */
+  reason?: string;
+  at: number;
+}
+
+export type JournalRecord = LegRecord | NoticeRecord | RouteRecord;
+
+/** A recorded channel choice (RouteRecord). */
+export interface RouteChoice {
+  to: string;
+  reason?: string;
+}
 
 export interface LegState {
   rcpt: number;
@@ -73,6 +95,8 @@ export interface LegState {
 export interface MessageState {
   id: string;
   legs: Map<string, LegState>;
+  /** Q4: channel choices by routed channel name (absent when none was recorded). */
+  routes?: Map<string, RouteChoice>;
 }
 
 export function legKey(rcpt: number, addr: string): string {
@@ -89,6 +113,11 @@ export function applyRecord(states: Map<string, MessageState>, r: JournalRecord)
   if (!st) {
     st = { id: r.id, legs: new Map() };
     states.set(r.id, st);
+  }
+  if (r.t === 'route') {
+    st.routes ??= new Map();
+    if (!st.routes.has(r.ch)) st.routes.set(r.ch, { to: r.to, reason: r.reason }); // made once: the first record wins
+    return;
   }
   if (r.t === 'notice') {
     for (const [rcpt, addr] of r.legs) st.legs.get(legKey(rcpt, addr))?.notified.add(r.kind);
@@ -119,6 +148,7 @@ function isRecord(v: unknown): v is JournalRecord {
   if (typeof r.id !== 'string') return false;
   if (r.t === 'leg') return typeof r.rcpt === 'number' && typeof r.addr === 'string' && typeof r.outcome === 'string' && typeof r.status === 'string';
   if (r.t === 'notice') return typeof r.kind === 'string' && Array.isArray(r.legs);
+  if (r.t === 'route') return typeof r.ch === 'string' && typeof r.to === 'string';
   return false;
 }
 
@@ -147,8 +177,9 @@ export function replayJournal(text: string, states = new Map<string, MessageStat
 }
 
 /** The records that rebuild `st` (compaction writes these). */
-export function stateRecords(st: MessageState): LegRecord[] {
-  return [...st.legs.values()].map((l) => ({
+export function stateRecords(st: MessageState): Array<LegRecord | RouteRecord> {
+  const routes: RouteRecord[] = [...(st.routes ?? new Map<string, RouteChoice>())].map(([ch, r]) => ({ t: 'route', id: st.id, ch, to: r.to, ...(r.reason ? { reason: r.reason } : {}), at: 0 }));
+  return [...routes, ...[...st.legs.values()].map((l): LegRecord => ({
     t: 'leg',
     id: st.id,
     rcpt: l.rcpt,
@@ -163,5 +194,5 @@ export function stateRecords(st: MessageState): LegRecord[] {
     ...(l.next !== undefined ? { next: l.next } : {}),
     ...(l.tries ? { tries: l.tries } : {}),
     ...(l.notified.size ? { notified: [...l.notified] } : {}),
-  }));
+  }))];
 }

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Snapshot } from '../config/load.js';
-import { routeDomain } from '../scheduler/routes.js';
+import { routeDomain } from '../config/routing.js';
 import { clearHold, readHold, setHold, type HoldState } from './hold.js';
 import { readJournal } from './recipient-journal.js';
 import type { MessageState } from './journal-records.js';
@@ -36,6 +36,8 @@ export type RecipientShownState = 'pending' | 'deferred' | 'delivered' | 'failed
 export interface ListedRecipient {
   address: string;
   channel: string;
+  /** Q4: why the message left by this channel rather than the one its domain routes to ("alternate: blocks 12000 > 10000"). */
+  channelReason?: string;
   state: RecipientShownState;
   /** RFC 3463 status and the last reply (peer's or ours), once there is an outcome. */
   status?: string;
@@ -86,13 +88,16 @@ function recipientsOf(ctx: QueueContext, rcpts: string[], st: MessageState | und
   return rcpts.map((address, i) => {
     const legs = [...(st?.legs.values() ?? [])].filter((l) => l.rcpt === i);
     const domain = address.slice(address.lastIndexOf('@') + 1).toLowerCase();
-    const channel = legs[0]?.ch ?? routeDomain(domain, ctx.config, ctx.isLocalDomain);
-    if (!legs.length) return { address, channel, state: 'pending' };
+    const routed = routeDomain(domain, ctx.config, ctx.isLocalDomain);
+    const choice = st?.routes?.get(routed);
+    const channel = legs[0]?.ch ?? choice?.to ?? routed;
+    const why = choice?.to === channel && choice.reason ? { channelReason: choice.reason } : {};
+    if (!legs.length) return { address, channel, ...why, state: 'pending' };
     const deferred = legs.filter((l) => l.outcome === 'deferred');
     const failed = legs.find((l) => l.outcome === 'failed');
     const last = deferred.sort((a, b) => b.at - a.at)[0] ?? failed ?? legs.sort((a, b) => b.at - a.at)[0];
     const state: RecipientShownState = deferred.length ? 'deferred' : failed ? 'failed' : legs.every((l) => l.outcome === 'expanded') ? 'forwarded' : 'delivered';
-    const out: ListedRecipient = { address, channel, state, status: last.status, reply: last.diag, at: last.at };
+    const out: ListedRecipient = { address, channel, ...why, state, status: last.status, reply: last.diag, at: last.at };
     if (deferred.length) out.next = Math.min(...deferred.map((l) => l.next ?? last.at));
     if (legs.length > 1 || legs[0].addr !== address.toLowerCase()) {
       out.legs = legs.map((l) => ({ address: l.addr, state: SHOWN[l.outcome], status: l.status, reply: l.diag }));

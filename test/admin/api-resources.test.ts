@@ -88,6 +88,15 @@ test('domains, mailboxes, aliases, catchalls, postoffices, limits: create, show,
   assert.deepEqual((await api('GET', '/limits')).body.items, [{ subject: 'shop.example', limits: { maxMessageSize: 1000000 } }]);
   assert.deepEqual((await api('DELETE', '/limits/shop.example')).body, { subject: 'shop.example', limits: {} });
 
+  // Q5 quotas: a domain default and a mailbox's own limit, the mailbox shown with its usage.
+  assert.deepEqual((await api('PUT', '/quotas/shop.example', { bytes: '1G', mode: 'return' })).body, { subject: 'shop.example', bytes: 1073741824, mode: 'return' });
+  assert.deepEqual((await api('PUT', '/quotas/sales@shop.example', { bytes: 2048, messages: 10 })).body, { subject: 'sales@shop.example', bytes: 2048, messages: 10 });
+  assert.deepEqual((await api('GET', '/mailboxes/sales@shop.example/usage')).body, { address: 'sales@shop.example', hasPassword: true, quota: { bytes: 2048, messages: 10, mode: 'return', from: 'mailbox' }, usage: { bytes: 0, messages: 0 } });
+  assert.deepEqual(ts.server.directory.quotas.effective('sales@shop.example'), { bytes: 2048, messages: 10, mode: 'return', from: 'mailbox' }, 'the server reads what the API wrote');
+  assert.deepEqual((await api('DELETE', '/quotas/sales@shop.example')).body, { subject: 'sales@shop.example' });
+  assert.deepEqual((await api('GET', '/quotas/shop.example')).body, { subject: 'shop.example', bytes: 1073741824, mode: 'return' });
+  assert.equal((await api('GET', '/mailboxes/sales@shop.example/usage')).body.quota.from, 'domain');
+
   assert.deepEqual((await api('DELETE', '/catchalls/shop.example')).body, { domain: 'shop.example' });
   assert.deepEqual((await api('DELETE', '/aliases/info@shop.example')).body, { address: 'info@shop.example' });
   assert.deepEqual((await api('DELETE', '/mailboxes/sales@shop.example')).body, { address: 'sales@shop.example' });

@@ -2,7 +2,7 @@
 // An exact route wins over a subdomain route (longest suffix first); a local
 // domain without one goes to `local`; any other domain to the "*" route, else `smtp`.
 
-import type { Channel } from '../config/channels-schema.js';
+import type { Channel } from './channels-schema.js';
 
 export interface RoutingView {
   channels: Readonly<Record<string, Channel>>;
