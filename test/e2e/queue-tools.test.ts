@@ -52,8 +52,12 @@ test('Q6 queue list / retry / hold ID / bounce / delete on a running server', { 
     breakBob();
     const first = await send(ps, ['alice@example.test', 'bob@example.test'], 'first');
     await waitFor('deferral', () => count(ps, '"event":"deferred"') === 1);
-
-    const lines = (await ps.cli('queue', 'list')).split('\n');
+    // The log line comes before the journal's fdatasync: list until the record is read.
+    let lines = (await ps.cli('queue', 'list')).split('\n');
+    for (let i = 0; i < 50 && !lines[3]?.includes('deferred ('); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      lines = (await ps.cli('queue', 'list')).split('\n');
+    }
     assert.match(lines[1], new RegExp(`^${first}  \\S+Z  age \\d+s  \\d+  127\\.0\\.0\\.1  <alice@example\\.test>  next: \\S+Z$`));
     assert.equal(lines[2], '    alice@example.test  local  delivered');
     assert.match(lines[3], /^    bob@example\.test  local  deferred \(maildir delivery to bob@example\.test failed: .*\)$/);

@@ -143,7 +143,12 @@ function serve(raw: Socket, script: PeerScript, sessions: PeerSession[]): void {
       case 'STARTTLS':
         if (script.tlsBroken) {
           say('220 2.0.0 go ahead');
-          chain = chain.then(() => void sock.write('this is not TLS at all\r\n'.repeat(4)));
+          // Answer the client's TLS hello with junk; written only once the hello has come, so
+          // the junk can never be read as a reply to STARTTLS (which would be another test).
+          chain = chain.then(() => {
+            sock.off('data', onData);
+            sock.once('data', () => void (sock.destroyed || sock.write('this is not TLS at all\r\n'.repeat(4))));
+          });
           return;
         }
         if (!script.tls) return say('502 5.5.1 no STARTTLS here');
