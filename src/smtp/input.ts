@@ -24,7 +24,7 @@ export class SocketInput {
   private buf: Buffer = EMPTY;
   private pos = 0;
   /** Chunks that arrived while `buf` was still being read, in order; joined only when a line spans them. */
-  private later: Buffer[] = [];
+  private later: Buffer[] | undefined; // created on first use: an idle connection carries no array
   private laterBytes = 0;
   private ended = false;
   private waiter: (() => void) | undefined;
@@ -53,12 +53,12 @@ export class SocketInput {
   }
 
   private onData = (chunk: Buffer): void => {
-    if (this.pos >= this.buf.length && !this.later.length) {
+    if (this.pos >= this.buf.length && !this.later?.length) {
       this.buf = chunk;
       this.pos = 0;
     } else {
       // No copy: a large message arriving while the last chunk is still being stored piles up here.
-      this.later.push(chunk);
+      (this.later ??= []).push(chunk);
       this.laterBytes += chunk.length;
     }
     if (this.buffered > this.highWater && this.socket && !this.paused) {
@@ -95,7 +95,7 @@ export class SocketInput {
   discard(): void {
     this.buf = EMPTY;
     this.pos = 0;
-    this.later = [];
+    this.later = undefined;
     this.laterBytes = 0;
   }
 
@@ -108,7 +108,7 @@ export class SocketInput {
 
   /** `buf` is used up: the next queued chunk becomes `buf`. False when none is queued. */
   private nextChunk(): boolean {
-    const next = this.later.shift();
+    const next = this.later?.shift();
     if (!next) return false;
     this.laterBytes -= next.length;
     this.buf = next;
@@ -118,7 +118,7 @@ export class SocketInput {
 
   /** Appends the next queued chunk to what is left of `buf` (a line that spans chunks). False when none is queued. */
   private joinNext(): boolean {
-    const next = this.later.shift();
+    const next = this.later?.shift();
     if (!next) return false;
     this.laterBytes -= next.length;
     this.buf = this.pos >= this.buf.length ? next : Buffer.concat([this.buf.subarray(this.pos), next]);
@@ -201,7 +201,7 @@ export class SocketInput {
         if (skipping || lf + 1 - start > maxLen) return { kind: 'too-long' };
         const hasCr = lf > start && this.buf[lf - 1] === CR;
         const line = this.buf.subarray(start, hasCr ? lf - 1 : lf);
-        if (this.pos >= this.buf.length && !this.later.length) this.discard(); // an idle session keeps no input buffer
+        if (this.pos >= this.buf.length && !this.later?.length) this.discard(); // an idle session keeps no input buffer
         return { kind: 'line', line, bareLf: !hasCr, bareCr: line.includes(CR), length: lf + 1 - start };
       }
       if (this.buffered > maxLen) {
