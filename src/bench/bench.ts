@@ -17,6 +17,7 @@ import { runLoad, latencyStats } from './load.js';
 import { runIdle } from './idle.js';
 import { startRelaySink } from './relay-sink.js';
 import { relayMode } from './relay-mode.js';
+import { newestProfile, summarizeFile } from './profile-summary.js';
 
 const DEFAULT_MAX_MESSAGE = 26214400;
 const DELIVERY_WAIT_MS = 30000;
@@ -120,6 +121,9 @@ async function loadMode(o: BenchOptions, sp: ServerProcess, maxConn: number, fac
   const serverCpu = serverUser + serverSys;
   const clientCpu = self1 - self0;
   const drained = delivered === res.ok && queued === 0 && incoming === 0;
+  // Per message and per MiB: on a shared machine messages/s moves with other load, CPU per message much less.
+  const cpuMsPerMessage = res.ok ? (serverCpu * 1000) / res.ok : NaN;
+  const cpuMsPerMiB = res.ok ? (serverCpu * 1000) / ((res.ok * factory.size) / 1048576) : NaN;
   const errorKinds = [...res.errorKinds].map(([what, count]) => ({ what, count }));
 
   if (o.json) {
@@ -147,6 +151,8 @@ async function loadMode(o: BenchOptions, sp: ServerProcess, maxConn: number, fac
         latencyMs: { p50: +lat.p50.toFixed(2), p99: +lat.p99.toFixed(2), max: +lat.max.toFixed(2), mean: +lat.mean.toFixed(2) },
         serverRssKb: { before: before.rssKb, peak: peak.rssKb, hwm: peak.hwmKb, hwmAtStart, samples: mem.samples },
         cpuSeconds: { server: +serverCpu.toFixed(2), serverUser: +serverUser.toFixed(2), serverSys: +serverSys.toFixed(2), client: +clientCpu.toFixed(2) },
+        cpuMsPerMessage: +cpuMsPerMessage.toFixed(3),
+        cpuMsPerMiB: +cpuMsPerMiB.toFixed(3),
         delivered,
         spoolQueue: queued,
         spoolIncoming: incoming,
@@ -176,6 +182,7 @@ async function loadMode(o: BenchOptions, sp: ServerProcess, maxConn: number, fac
       `  latency      p50 ${lat.p50.toFixed(2)} ms, p99 ${lat.p99.toFixed(2)} ms, max ${lat.max.toFixed(2)} ms (mean ${lat.mean.toFixed(2)}; MAIL FROM written -> 250 after the final dot)`,
       `  server RSS   before load ${mib(before.rssKb)} MiB, peak ${mib(peak.rssKb)} MiB (VmRSS sampled every 100 ms, ${mem.samples} samples; VmHWM ${mib(peak.hwmKb)} MiB, ${mib(hwmAtStart)} MiB before load)`,
       `  cpu          server ${serverCpu.toFixed(2)} s (user ${serverUser.toFixed(2)}, sys ${serverSys.toFixed(2)}; ${((serverCpu / elapsedS) * 100).toFixed(0)}% of one core, ${availableParallelism()} cores), load generator ${clientCpu.toFixed(2)} s (${((clientCpu / elapsedS) * 100).toFixed(0)}%)`,
+      `  cpu/message  server ${cpuMsPerMessage.toFixed(2)} ms per message (${cpuMsPerMiB.toFixed(2)} ms per MiB received): the figure to compare on a shared machine`,
       `  delivered    ${delivered} of ${res.ok} in ${SINK} Maildir/new (waited ${(deliveryWaitMs / 1000).toFixed(1)} s); spool queue ${queued}, incoming ${incoming}, failed ${failedDir}` +
         (drained ? ' — drained' : ' — NOT DRAINED'),
     ];
@@ -245,6 +252,17 @@ async function idleMode(o: BenchOptions, sp: ServerProcess, maxConn: number): Pr
   return ok ? 0 : 1;
 }
 
+/** --cpu-prof: the top 15 functions by self time of the profile the server wrote at exit (stderr with --json). */
+function printProfile(dir: string, json: boolean): void {
+  const out = json ? process.stderr : process.stdout;
+  const path = newestProfile(dir);
+  if (!path) {
+    process.stderr.write(`bench: no .cpuprofile in ${dir} (did the server exit normally?)\n`);
+    return;
+  }
+  out.write(`server profile ${path} (whole process life, start-up included):\n${summarizeFile(path, 15)}\n`);
+}
+
 async function main(argv: string[]): Promise<number> {
   let o: BenchOptions | undefined;
   try {
@@ -285,6 +303,7 @@ async function main(argv: string[]): Promise<number> {
       await sink?.stop();
       await auth?.stop();
       if (st.killed) process.stderr.write('bench: the server did not stop within 5 s of SIGTERM; killed\n');
+      if (o!.cpuProfDir) printProfile(o!.cpuProfDir, o!.json);
       if (o!.keep) process.stderr.write(`bench: data kept in ${sp.tmp}\n`);
       else await sp.removeData();
     })());

@@ -2,7 +2,9 @@
 // functions and files with the most self time.
 //   node dist/src/bench/profile-summary.js DIR/CPU.*.cpuprofile [top]
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 interface ProfileNode {
   id: number;
@@ -56,9 +58,28 @@ export function summarize(p: Profile, top = 25): string {
   ].join('\n');
 }
 
-const path = process.argv[2];
-if (!path) {
-  process.stderr.write('usage: node dist/src/bench/profile-summary.js FILE.cpuprofile [top]\n');
-  process.exit(2);
+/** The newest .cpuprofile in a directory (the one the server just wrote), or undefined. */
+export function newestProfile(dir: string): string | undefined {
+  let best: { path: string; mtime: number } | undefined;
+  for (const name of readdirSync(dir)) {
+    if (!name.endsWith('.cpuprofile')) continue;
+    const path = join(dir, name);
+    const mtime = statSync(path).mtimeMs;
+    if (!best || mtime > best.mtime) best = { path, mtime };
+  }
+  return best?.path;
 }
-process.stdout.write(summarize(JSON.parse(readFileSync(path, 'utf8')) as Profile, Number(process.argv[3] ?? 25)) + '\n');
+
+/** The summary of a profile file. */
+export function summarizeFile(path: string, top = 25): string {
+  return summarize(JSON.parse(readFileSync(path, 'utf8')) as Profile, top);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const path = process.argv[2];
+  if (!path) {
+    process.stderr.write('usage: node dist/src/bench/profile-summary.js FILE.cpuprofile [top]\n');
+    process.exit(2);
+  }
+  process.stdout.write(summarizeFile(path, Number(process.argv[3] ?? 25)) + '\n');
+}

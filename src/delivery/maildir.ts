@@ -95,12 +95,29 @@ async function copyMessage(out: FileHandle, head: Buffer, src: MaildirSource): P
   if (copied !== src.size) throw new Error(`message stream gave ${copied} octets, ${src.size} expected`);
 }
 
-async function writeAll(fh: FileHandle, bufs: Buffer[]): Promise<void> {
-  let data = bufs.length === 1 ? bufs[0] : Buffer.concat(bufs);
-  while (data.length) {
-    const { bytesWritten } = await fh.write(data);
-    data = data.subarray(bytesWritten);
+/** Writes the pieces with writev (no copy); many tiny pieces are joined first, writev takes at most IOV_MAX. */
+async function writeAll(fh: FileHandle, pieces: Buffer[]): Promise<void> {
+  let bufs = pieces.length > 256 ? [Buffer.concat(pieces)] : pieces;
+  let left = bufs.reduce((n, b) => n + b.length, 0);
+  while (left > 0) {
+    const { bytesWritten } = await fh.writev(bufs);
+    left -= bytesWritten;
+    if (left > 0) bufs = dropFront(bufs, bytesWritten);
   }
+}
+
+/** The buffers after the first `n` octets (after a short writev). */
+function dropFront(bufs: Buffer[], n: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (const b of bufs) {
+    if (n >= b.length) {
+      n -= b.length;
+      continue;
+    }
+    out.push(n ? b.subarray(n) : b);
+    n = 0;
+  }
+  return out;
 }
 
 /** The headers a local delivery adds (RFC 5321 4.4 Return-Path; Delivered-To for loop detection). */

@@ -7,6 +7,7 @@ import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import { DirectoryError, normalizeAddress, normalizeDomain } from './names.js';
 import { sqlLimit, type ListRange } from './list-range.js';
+import type { ReadCache } from './read-cache.js';
 
 const count = z.number().int().positive();
 
@@ -45,7 +46,8 @@ export function checkLimitKeys(keys: string[]): void {
 export class SenderLimits {
   private readonly st;
 
-  constructor(db: Database.Database) {
+  /** `cache`: the directory's (read-cache.ts); without it every lookup reads the table. */
+  constructor(db: Database.Database, private readonly cache?: ReadCache) {
     db.exec(LIMITS_SCHEMA);
     this.st = {
       get: db.prepare<[string], string>('SELECT attrs FROM limits WHERE subject = ?').pluck(),
@@ -57,7 +59,8 @@ export class SenderLimits {
 
   /** Attributes set on exactly this subject. */
   of(subject: string): Limits {
-    const raw = this.st.get.get(subject.toLowerCase());
+    const s = subject.toLowerCase();
+    const raw = this.cache ? this.cache.get('limits', s, () => this.st.get.get(s)) : this.st.get.get(s);
     return raw ? (JSON.parse(raw) as Limits) : {};
   }
 

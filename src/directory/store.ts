@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { hashPassword, verifyPassword as verifyHash } from './password.js';
 import { SenderLimits } from './sender-limits.js';
+import { ReadCache } from './read-cache.js';
 import { Postoffices } from './postoffices.js';
 import { Catchalls } from './catchalls.js';
 import { AdminTokens } from './admin-tokens.js';
@@ -83,8 +84,12 @@ export class Directory {
   /** Q5 mailbox quotas (per mailbox, domain defaults). */
   readonly quotas: Quotas;
 
+  /** Cached answers of isLocalDomain and the limits (exact: read-cache.ts). */
+  private readonly cache: ReadCache;
+
   private constructor(private readonly db: Database.Database) {
-    this.limits = new SenderLimits(db);
+    this.cache = new ReadCache(db); // first: it watches every statement prepared after it
+    this.limits = new SenderLimits(db, this.cache);
     this.postoffices = new Postoffices(db);
     this.catchalls = new Catchalls(db);
     this.tokens = new AdminTokens(db);
@@ -153,7 +158,8 @@ export class Directory {
   }
 
   isLocalDomain(name: string): boolean {
-    return this.st.hasDomain.get(name.toLowerCase()) !== undefined;
+    const d = name.toLowerCase();
+    return this.cache.get('domain', d, () => this.st.hasDomain.get(d) !== undefined);
   }
 
   // ---- mailboxes

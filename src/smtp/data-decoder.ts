@@ -52,6 +52,8 @@ export class DataDecoder {
       this.bytes += b.length;
     };
     const n = chunk.length;
+    let nextLf = -2; // next LF at or after i once searched, -1: none in the rest of the chunk
+    let nextCr = -2;
     while (i < n) {
       switch (this.state) {
         case State.LineStart: {
@@ -66,14 +68,12 @@ export class DataDecoder {
           break;
         }
         case State.Mid: {
-          // Fast path: jump to the next CR or LF.
-          let j = i;
-          while (j < n) {
-            const c = chunk[j];
-            if (c === CR || c === LF) break;
-            j++;
-          }
-          if (j === n) { i = n; break; }
+          // Fast path: jump to the next CR or LF (native searches; a found position is reused
+          // until passed, and "none" is remembered, so a chunk is searched at most once per byte).
+          if (nextLf !== -1 && nextLf < i) nextLf = chunk.indexOf(LF, i);
+          if (nextCr !== -1 && nextCr < i) nextCr = chunk.indexOf(CR, i);
+          const j = nextLf === -1 ? nextCr : nextCr === -1 ? nextLf : Math.min(nextLf, nextCr);
+          if (j === -1) { i = n; break; }
           if (chunk[j] === LF) {
             this.bareLf++; // content, never a line end
             i = j + 1;

@@ -23,6 +23,9 @@ const TIMEOUT = Object.freeze({ kind: 'timeout' as const });
 export class SocketInput {
   private buf: Buffer = EMPTY;
   private pos = 0;
+  /** Chunks that arrived while `buf` was still being read, in order; joined only when a line spans them. */
+  private later: Buffer[] | undefined; // created on first use: an idle connection carries no array
+  private laterBytes = 0;
   private ended = false;
   private waiter: (() => void) | undefined;
   private drainWaiter: (() => void) | undefined;
@@ -50,14 +53,15 @@ export class SocketInput {
   }
 
   private onData = (chunk: Buffer): void => {
-    if (this.pos >= this.buf.length) {
+    if (this.pos >= this.buf.length && !this.later?.length) {
       this.buf = chunk;
       this.pos = 0;
     } else {
-      this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk]);
-      this.pos = 0;
+      // No copy: a large message arriving while the last chunk is still being stored piles up here.
+      (this.later ??= []).push(chunk);
+      this.laterBytes += chunk.length;
     }
-    if (this.buf.length - this.pos > this.highWater && this.socket && !this.paused) {
+    if (this.buffered > this.highWater && this.socket && !this.paused) {
       this.paused = true;
       this.socket.pause();
     }
@@ -84,13 +88,15 @@ export class SocketInput {
 
   /** Bytes received but not yet consumed. */
   get buffered(): number {
-    return this.buf.length - this.pos;
+    return this.buf.length - this.pos + this.laterBytes;
   }
 
   /** Drops everything buffered (RFC 3207: input pipelined after STARTTLS must be discarded). */
   discard(): void {
     this.buf = EMPTY;
     this.pos = 0;
+    this.later = undefined;
+    this.laterBytes = 0;
   }
 
   /** Puts bytes back in front (the part of a chunk after the end of DATA). */
@@ -98,6 +104,26 @@ export class SocketInput {
     if (b.length === 0) return;
     this.buf = this.pos >= this.buf.length ? b : Buffer.concat([b, this.buf.subarray(this.pos)]);
     this.pos = 0;
+  }
+
+  /** `buf` is used up: the next queued chunk becomes `buf`. False when none is queued. */
+  private nextChunk(): boolean {
+    const next = this.later?.shift();
+    if (!next) return false;
+    this.laterBytes -= next.length;
+    this.buf = next;
+    this.pos = 0;
+    return true;
+  }
+
+  /** Appends the next queued chunk to what is left of `buf` (a line that spans chunks). False when none is queued. */
+  private joinNext(): boolean {
+    const next = this.later?.shift();
+    if (!next) return false;
+    this.laterBytes -= next.length;
+    this.buf = this.pos >= this.buf.length ? next : Buffer.concat([this.buf.subarray(this.pos), next]);
+    this.pos = 0;
+    return true;
   }
 
   private resumeIfDrained(): void {
@@ -165,7 +191,9 @@ export class SocketInput {
   readLine(maxLen: number, timeoutMs: number): LineRead | Promise<LineRead> {
     let skipping = false;
     const attempt = (): LineRead | undefined => {
-      const lf = this.buf.indexOf(LF, this.pos);
+      let lf = this.buf.indexOf(LF, this.pos);
+      while (lf < 0 && !skipping && this.buf.length - this.pos <= maxLen && this.joinNext()) lf = this.buf.indexOf(LF, this.pos);
+      while (lf < 0 && skipping && this.nextChunk()) lf = this.buf.indexOf(LF, this.pos);
       if (lf >= 0) {
         const start = this.pos;
         this.pos = lf + 1;
@@ -173,12 +201,21 @@ export class SocketInput {
         if (skipping || lf + 1 - start > maxLen) return { kind: 'too-long' };
         const hasCr = lf > start && this.buf[lf - 1] === CR;
         const line = this.buf.subarray(start, hasCr ? lf - 1 : lf);
-        if (this.pos >= this.buf.length) this.discard(); // an idle session keeps no input buffer
+        if (this.pos >= this.buf.length && !this.later?.length) this.discard(); // an idle session keeps no input buffer
         return { kind: 'line', line, bareLf: !hasCr, bareCr: line.includes(CR), length: lf + 1 - start };
       }
       if (this.buffered > maxLen) {
         skipping = true; // keep reading until the LF, without storing the line
         this.pos = this.buf.length;
+        while (this.nextChunk()) {
+          const at = this.buf.indexOf(LF, this.pos);
+          if (at >= 0) {
+            this.pos = at + 1;
+            this.resumeIfDrained();
+            return { kind: 'too-long' };
+          }
+          this.pos = this.buf.length;
+        }
       }
       return undefined;
     };
@@ -188,7 +225,7 @@ export class SocketInput {
   /** Reads whatever is buffered (waiting for input if nothing is), at most `max` octets. */
   readChunk(timeoutMs: number, max = Infinity): ChunkRead | Promise<ChunkRead> {
     const attempt = (): ChunkRead | undefined => {
-      if (this.buffered === 0) return undefined;
+      if (this.pos >= this.buf.length && !this.nextChunk()) return undefined;
       const end = Math.min(this.buf.length, this.pos + max);
       const chunk = this.buf.subarray(this.pos, end);
       this.pos = end;
