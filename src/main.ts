@@ -133,7 +133,7 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
       ports[l.name] = (s[0].address() as AddressInfo).port;
     }
     const serving = () => !stopping && servers.every((s) => s.listening);
-    if (config.admin) admin = await startAdmin({ config: () => config, directory, access, store, spoolDir: spool.root, log, metrics, reload: () => reload(), serving }, config.admin);
+    if (config.admin) admin = await startAdmin({ config: () => config, directory, access, store, spoolDir: spool.root, log, metrics, decisions, reload: () => reload(), serving }, config.admin);
   } catch (e) {
     for (const s of servers) s.close();
     access.close();

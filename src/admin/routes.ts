@@ -13,8 +13,11 @@ import { addPostoffice, assignDomain, getPostoffice, listPostoffices, removePost
 import { getLimits, listLimits, setLimits, unsetLimits } from '../ops/limits.js';
 import { addAccess, getAccess, listAccess, removeAccess, unban } from '../ops/access.js';
 import { getConfig, reloadConfig } from '../ops/config.js';
+import { decisionsPerMinute, searchDecisions } from '../ops/decisions.js';
 
 export const API_PREFIX = '/api/v1';
+/** The live decision stream (Server-Sent Events; src/admin/decision-stream.ts), under the prefix. */
+export const STREAM_PATH = '/decisions/stream';
 
 /** "a,b" or repeated ?keys=a&keys=b as a list. */
 function list(v: unknown): string[] | unknown {
@@ -72,4 +75,7 @@ export const routes: RouteSpec[] = [
 
   route('GET', '/config', getConfig),
   route('POST', '/config/reload', reloadConfig),
+
+  route('GET', '/decisions', searchDecisions),
+  route('GET', '/decisions/per-minute', decisionsPerMinute),
 ];

@@ -16,10 +16,16 @@ export type ConnectionOutcomeLabel = ConnectionOutcome | 'refused_limit' | 'prox
 import type { AccessList } from '../state/access-list.js';
 import type { CountingStore, OpErrors } from '../state/store-errors.js';
 
+/** What the stream gauge reads (src/admin/decision-stream.ts). */
+interface StreamSize {
+  readonly size: number;
+}
+
 export class Metrics implements ConnectionObserver {
   readonly registry = new Registry();
   private access: AccessList | undefined;
   private store: CountingStore | undefined;
+  private stream: StreamSize | undefined;
 
   readonly decisions = new Counter({
     name: 'rampart_decisions_total',
@@ -98,8 +104,22 @@ export class Metrics implements ConnectionObserver {
     registers: [this.registry],
   });
 
+  readonly streamDropped = new Counter({
+    name: 'rampart_admin_stream_dropped_total',
+    help: 'Live decision stream clients dropped because they did not read fast enough (their queue passed its bound).',
+    registers: [this.registry],
+  });
+
   constructor() {
     const self = this;
+    new Gauge({
+      name: 'rampart_admin_stream_clients',
+      help: 'Clients of the live decision stream (GET /api/v1/decisions/stream) connected now.',
+      registers: [this.registry],
+      collect() {
+        this.set(self.stream?.size ?? 0);
+      },
+    });
     new Gauge({
       name: 'rampart_access_entries',
       help: 'Live entries of the R2 allow/deny lists in this node\'s index, by list and source.',
@@ -121,6 +141,11 @@ export class Metrics implements ConnectionObserver {
   /** The access lists whose size the gauge reports at each scrape. */
   watchAccess(access: AccessList): void {
     this.access = access;
+  }
+
+  /** The live decision stream whose client count the gauge reports. */
+  watchStream(stream: StreamSize): void {
+    this.stream = stream;
   }
 
   /** The store whose failure counts the store counters report at each scrape. */

@@ -58,6 +58,8 @@ const CASES: Record<string, Cases> = {
   'POST /access/unban': { sample: { path: '/access/unban', body: { ip: '192.0.2.1' } }, bad: { path: '/access/unban', body: { ip: 'not-an-ip' }, message: /^ip: expected an IPv4 or IPv6 address$/ }, missing: { path: '/access/unban', body: { ip: '192.0.2.77' }, message: /^192\.0\.2\.77 is not on the deny list$/ } },
 
   'GET /config': { sample: { path: '/config' }, bad: { path: '/config?verbose=1', message: /^verbose: unknown field$/ }, missing: null },
+  'GET /decisions': { sample: { path: '/decisions' }, bad: { path: '/decisions?ip=nope', message: /^ip: "nope" is not an IP address or CIDR block\.$/ }, missing: null },
+  'GET /decisions/per-minute': { sample: { path: '/decisions/per-minute' }, bad: { path: '/decisions/per-minute?x=1', message: /^x: unknown field$/ }, missing: null },
   'POST /config/reload': { sample: { path: '/config/reload' }, bad: { path: '/config/reload', body: { now: true }, message: /^now: unknown field$/ }, missing: null },
 };
 
