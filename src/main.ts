@@ -36,6 +36,7 @@ import { Metrics } from './metrics/metrics.js';
 import { instrumentDns } from './metrics/instrument.js';
 import { observe } from './metrics/observe.js';
 import { startAdmin, type AdminServer } from './admin/server.js';
+import { removeRuntime, writeRuntime } from './admin/runtime-file.js';
 
 export interface StartOptions {
   configPath?: string;
@@ -145,6 +146,14 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
   if (!directory.lookupRecipient('postmaster', pmDomain)) {
     log.warn({ event: 'start', postmaster: `postmaster@${pmDomain}` }, `the bare <postmaster> (RFC 5321 4.5.1) is refused until postmaster@${pmDomain} exists: add that mailbox or alias, or set postmasterDomain`);
   }
+  if (admin && config.admin) {
+    // How the CLI finds this server and its token (src/admin/runtime-file.ts).
+    try {
+      writeRuntime(config.dataDir, config.admin.addresses[0], admin.port, directory.tokens);
+    } catch (e) {
+      log.warn({ event: 'start', err: (e as Error).message }, 'cannot write the runtime file for the CLI (dataDir/run/); the CLI will work on the files');
+    }
+  }
   for (const id of queued) scheduler.enqueue(id);
   log.info({ event: 'start', source: config.source, listeners: ports, queued: queued.length }, 'rampart started');
   for (const warning of networkWarnings(config)) log.warn({ event: 'config', warning }, 'configuration warning');
@@ -192,6 +201,7 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
       log.info({ event: 'stop', sessions: sessions.size }, 'draining');
       await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))).concat(drain()));
       await admin?.close(); // after the drain: /readyz says 503 while it lasts
+      if (admin) removeRuntime(config.dataDir, directory.tokens);
       await scheduler.stop();
       await spool.close();
       access.close();

@@ -27,11 +27,12 @@ function list(v: unknown): string[] | unknown {
 }
 
 function accessRoutes(kind: AccessKind): RouteSpec[] {
+  const fixed = { kind };
   return [
-    route('GET', `/access/${kind}`, listAccess, { input: (req) => ({ ...query(req), kind }) }),
-    route('POST', `/access/${kind}`, addAccess, { input: (req) => ({ ...body(req), kind }), status: 201 }),
-    route('GET', `/access/${kind}/:network`, getAccess, { input: (req) => ({ ...params(req), kind }) }),
-    route('DELETE', `/access/${kind}/:network`, removeAccess, { input: (req) => ({ ...params(req), kind }) }),
+    route('GET', `/access/${kind}`, listAccess, { fixed, input: (req) => query(req) }),
+    route('POST', `/access/${kind}`, addAccess, { fixed, input: (req) => body(req), status: 201 }),
+    route('GET', `/access/${kind}/:network`, getAccess, { fixed, input: (req) => params(req) }),
+    route('DELETE', `/access/${kind}/:network`, removeAccess, { fixed, input: (req) => params(req) }),
   ];
 }
 
@@ -40,6 +41,7 @@ export const routes: RouteSpec[] = [
   route('POST', '/domains', addDomain, { status: 201 }),
   route('GET', '/domains/:name', getDomain),
   route('DELETE', '/domains/:name', removeDomain),
+  route('DELETE', '/domains/:domain/postoffice', unassignDomain),
 
   route('GET', '/mailboxes', listMailboxes),
   route('POST', '/mailboxes', addMailbox, { status: 201 }),
@@ -60,14 +62,14 @@ export const routes: RouteSpec[] = [
   route('GET', '/postoffices', listPostoffices),
   route('POST', '/postoffices', addPostoffice, { status: 201 }),
   route('GET', '/postoffices/:name', getPostoffice),
-  route('DELETE', '/postoffices/:name', removePostoffice, { input: (req) => ({ ...params(req), force: query(req).force === 'true' }) }),
+  route('DELETE', '/postoffices/:name', removePostoffice, { input: (req) => ({ ...params(req), force: query(req).force === 'true' }), request: (i) => ({ query: i.force ? { force: 'true' } : {} }) }),
   route('PUT', '/postoffices/:name/domains/:domain', assignDomain),
   route('DELETE', '/postoffices/:name/domains/:domain', unassignDomain),
 
   route('GET', '/limits', listLimits),
   route('GET', '/limits/:subject', getLimits),
-  route('PATCH', '/limits/:subject', setLimits, { input: (req) => ({ subject: params(req).subject, limits: body(req) }) }),
-  route('DELETE', '/limits/:subject', unsetLimits, { input: (req) => ({ subject: params(req).subject, keys: list(query(req).keys) }) }),
+  route('PATCH', '/limits/:subject', setLimits, { input: (req) => ({ subject: params(req).subject, limits: body(req) }), request: (i) => ({ body: i.limits as Record<string, unknown> }) }),
+  route('DELETE', '/limits/:subject', unsetLimits, { input: (req) => ({ subject: params(req).subject, keys: list(query(req).keys) }), request: (i) => ({ query: Array.isArray(i.keys) ? { keys: i.keys.join(',') } : {} }) }),
 
   ...accessRoutes('deny'),
   ...accessRoutes('allow'),

@@ -19,6 +19,8 @@ import { networkWarnings } from '../policy/networks.js';
 import { registerPostoffices } from './postoffice-commands.js';
 import { registerCatchalls } from './catchall-commands.js';
 import { registerQueue } from './queue-commands.js';
+import { registerDecisions } from './decisions-commands.js';
+import { reloadConfig } from '../ops/config.js';
 import { dovecotDefaultAccepts } from '../core/mailbox-name.js';
 
 async function readStdinPassword(io: CliIo): Promise<string> {
@@ -46,6 +48,7 @@ function buildProgram(out: CliOutput): Command {
   const program = new Command('rampart')
     .description('Rampart, an abuse-resistant SMTP server')
     .option('-c, --config <file>', 'configuration file (YAML); default: the embedded default configuration')
+    .option('--offline', 'work on the files under dataDir even when a server is running (default: through its admin API)')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (s) => out.io.stdout.write(s), writeErr: (s) => out.io.stderr.write(s) })
     .exitOverride();
@@ -85,6 +88,15 @@ function buildProgram(out: CliOutput): Command {
       if (snap.policy.warn.length) out.print(`warn mode: ${snap.policy.warn.join(', ')}`);
       if (opts.checks) out.io.stdout.write(checkListText());
     });
+
+  config
+    .command('reload')
+    .description('make the running server read its configuration file again (as SIGHUP does), through its admin API')
+    .action((_opts, cmd: Command) =>
+      withOps(cmd, async (ops) => {
+        out.print(`reloaded ${(await run(ops, reloadConfig, {})).source}`);
+      }),
+    );
 
   const domain = program.command('domain').description('manage local domains');
   domain
@@ -196,6 +208,7 @@ function buildProgram(out: CliOutput): Command {
   registerCatchalls(program, out);
   registerQueue(program, out);
   registerAdmin(program, out);
+  registerDecisions(program, out);
   return program;
 }
 

@@ -27,6 +27,8 @@ const CASES: Record<string, Cases> = {
   'GET /domains/:name': { sample: { path: '/domains/example.test' }, bad: { path: '/domains/bad_!', message: /^name: "bad_!" is not a valid domain name\.$/ }, missing: { path: '/domains/nope.example', message: /^Domain nope\.example does not exist\.$/ } },
   'DELETE /domains/:name': { sample: { path: '/domains/example.test' }, bad: { path: '/domains/bad_!', message: /^name: "bad_!" is not/ }, missing: { path: '/domains/nope.example', message: /^Domain nope\.example does not exist\.$/ } },
 
+  'DELETE /domains/:domain/postoffice': { sample: { path: '/domains/example.test/postoffice' }, bad: { path: '/domains/bad_!/postoffice', message: /^domain: "bad_!" is not/ }, missing: { path: '/domains/example.test/postoffice', message: /^Domain example\.test is not in a postoffice\.$/ } },
+
   'GET /mailboxes': { sample: { path: '/mailboxes' }, bad: { path: '/mailboxes?cursor=%21%21', message: /^cursor: not a nextCursor from this API$/ }, missing: { path: '/mailboxes?domain=nope.example', message: /^Domain nope\.example does not exist\.$/ } },
   'POST /mailboxes': { sample: { path: '/mailboxes', body: { address: 'new@example.test' } }, bad: { path: '/mailboxes', body: { address: 'nope' }, message: /^address: "nope" is not a valid address \(expected local@domain\)\.$/ }, missing: { path: '/mailboxes', body: { address: 'x@nope.example' }, message: /^Domain nope\.example is not a local domain/ } },
   'GET /mailboxes/:address': { sample: { path: '/mailboxes/alice@example.test' }, bad: { path: '/mailboxes/nope', message: /^address: "nope" is not a valid address/ }, missing: { path: '/mailboxes/ghost@example.test', message: /^Mailbox ghost@example\.test does not exist\.$/ } },
