@@ -1,6 +1,7 @@
-// Wires config -> directory, spool, scheduler, policy, listeners, the admin
-// listener and metrics; handles SIGHUP (reload: new snapshot for new sessions,
-// certificates, DNS and log level too, no connection dropped) and
+// Wires config -> directory, spool, scheduler (with its transports), policy,
+// listeners, the admin listener and metrics; handles SIGHUP (reload: new
+// snapshot for new sessions, certificates, DNS and log level too, no connection
+// dropped) and
 // SIGTERM (drain: stop listening, let transactions finish, then close).
 
 import { mkdirSync } from 'node:fs';
@@ -12,6 +13,12 @@ import { Directory } from './directory/store.js';
 import { ensureDemo } from './directory/demo.js';
 import { Spool } from './spool/spool.js';
 import { Scheduler, realClock, type Clock } from './scheduler/scheduler.js';
+import type { TransportMap } from './scheduler/dispatcher.js';
+import { createMaildirTransport } from './delivery/maildir-transport.js';
+import { createDiscardTransport } from './delivery/discard-transport.js';
+import { createSmtpTransport } from './delivery/smtp-transport.js';
+import { channelWarnings } from './delivery/channel-checks.js';
+import type { Endpoint } from './delivery/own-endpoints.js';
 import { PolicyRunner } from './policy/runner.js';
 import { builtinChecks, withPlugins } from './policy/checks.js';
 import { loadTls } from './listener/tls-context.js';
@@ -93,8 +100,28 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
   const decisions = new DecisionEvents();
   const spool = new Spool(join(config.dataDir, 'spool'));
   const queued = await spool.open();
-  const scheduler = new Scheduler(config, spool, directory, log, opts.clock ?? realClock);
-  spool.onQueued = (id, committed) => scheduler.enqueue(id, committed);
+  const servers: Server[] = [];
+  // Q1-Q3 transports by channel transport name. One network transport serves smtp and
+  // lmtp (one connection pool); it reads hostname and delivery.timeouts/connectionCache
+  // at each use, so a reload applies. The scheduler starts before the listeners bind:
+  // loop detection asks for our endpoints at each route (configured, then bound).
+  const ownEndpoints = (): Endpoint[] => {
+    const out = config.listeners.flatMap((l) => l.addresses.map((address) => ({ address, port: l.port })));
+    for (const s of servers) {
+      const a = s.address();
+      if (a && typeof a === 'object') out.push({ address: a.address, port: a.port });
+    }
+    return out;
+  };
+  const smtp = createSmtpTransport({ dns, log, ownEndpoints, settings: () => ({ hostname: config.hostname, ...config.delivery }) });
+  const transports: TransportMap = {
+    maildir: createMaildirTransport({ dataDir: () => config.dataDir, log }),
+    discard: createDiscardTransport({ log }),
+    smtp,
+    lmtp: smtp,
+  };
+  for (const warning of channelWarnings(config.channels)) log.warn({ event: 'config', warning }, 'configuration warning');
+  const scheduler = await Scheduler.open({ config, spool, directory, log, clock: opts.clock ?? realClock, transports }, queued); // also takes spool.onQueued
   const policy = new PolicyRunner(withPlugins(builtinChecks, opts.checks));
   const limits = new ConnectionLimits(config.limits.maxConnections, config.limits.maxConnectionsPerIp);
   const sessions = new Set<SmtpSession>();
@@ -123,7 +150,6 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
     },
   };
 
-  const servers: Server[] = [];
   const ports: Record<string, number> = {};
   let admin: AdminServer | undefined;
   let stopping: Promise<void> | undefined;
@@ -137,6 +163,8 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
     if (config.admin) admin = await startAdmin({ config: () => config, directory, access, store, spoolDir: spool.root, log, metrics, decisions, reload: () => reload(), serving }, config.admin);
   } catch (e) {
     for (const s of servers) s.close();
+    await scheduler.stop();
+    await spool.close();
     access.close();
     directory.close();
     await store.close();
@@ -154,7 +182,6 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
       log.warn({ event: 'start', err: (e as Error).message }, 'cannot write the runtime file for the CLI (dataDir/run/); the CLI will work on the files');
     }
   }
-  for (const id of queued) scheduler.enqueue(id);
   log.info({ event: 'start', source: config.source, listeners: ports, queued: queued.length }, 'rampart started');
   for (const warning of networkWarnings(config)) log.warn({ event: 'config', warning }, 'configuration warning');
 
@@ -188,7 +215,7 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
     limits.update(config.limits.maxConnections, config.limits.maxConnectionsPerIp);
     scheduler.setConfig(config);
     access.startRefresh(config.access.refreshMs);
-    for (const warning of networkWarnings(config)) log.warn({ event: 'config', warning }, 'configuration warning');
+    for (const warning of [...networkWarnings(config), ...channelWarnings(config.channels)]) log.warn({ event: 'config', warning }, 'configuration warning');
     log.info({ event: 'reload', source: config.source, logLevel: config.log.level, certificate: tls.certPath }, 'configuration reloaded');
     log.level = config.log.level; // after the line above, so a quieter level still shows the reload
     return config;

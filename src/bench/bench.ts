@@ -2,7 +2,8 @@
 // with a temporary data directory, sends N real messages over C connections
 // (M per connection) with raw sockets and prints messages/second, p50/p99
 // transaction latency and the server's RSS; checks that every accepted message
-// reached the mailbox. `--idle K` instead measures memory per idle connection.
+// reached the mailbox. `--idle K` instead measures memory per idle connection;
+// `--relay` sends to a remote domain and times delivery to a sink (relay-mode.ts).
 // Run with --help for the options.
 
 import { readFileSync } from 'node:fs';
@@ -13,6 +14,8 @@ import { ServerProcess, MemSampler, LOG_LEVEL, HOST, SINK } from './server-proce
 import { messageFactory } from './message.js';
 import { runLoad, latencyStats } from './load.js';
 import { runIdle } from './idle.js';
+import { startRelaySink } from './relay-sink.js';
+import { relayMode } from './relay-mode.js';
 
 const DEFAULT_MAX_MESSAGE = 26214400;
 const DELIVERY_WAIT_MS = 30000;
@@ -227,15 +230,21 @@ async function main(argv: string[]): Promise<number> {
   }
   if (!o) return 0;
   const maxConn = Math.max(1000, o.concurrency, o.idle ?? 0) + 100;
+  const sink = o.relay ? await startRelaySink(o.messages) : undefined;
   const sp = await ServerProcess.start({
     maxConnections: maxConn,
     maxMessageSize: Math.max(DEFAULT_MAX_MESSAGE, o.size * 2),
     cpuProfDir: o.cpuProfDir,
+    relay: sink ? { sinkPort: sink.port, connections: o.relayConnections } : undefined,
+  }).catch(async (e: Error) => {
+    await sink?.stop();
+    throw e;
   });
   let cleaning: Promise<void> | undefined;
   const cleanup = () =>
     (cleaning ??= (async () => {
       const st = await sp.stop();
+      await sink?.stop();
       if (st.killed) process.stderr.write('bench: the server did not stop within 5 s of SIGTERM; killed\n');
       if (o!.keep) process.stderr.write(`bench: data kept in ${sp.tmp}\n`);
       else await sp.removeData();
@@ -244,7 +253,7 @@ async function main(argv: string[]): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const code = o.idle !== undefined ? await idleMode(o, sp, maxConn) : await loadMode(o, sp, maxConn);
+    const code = sink ? await relayMode(o, sp, sink, serverLine(sp, o, maxConn)) : o.idle !== undefined ? await idleMode(o, sp, maxConn) : await loadMode(o, sp, maxConn);
     if (sp.exit) {
       process.stderr.write(`bench: the server exited during the run (${JSON.stringify(sp.exit)}); last output:\n${sp.output().join('\n')}\n`);
       return 1;

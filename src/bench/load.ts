@@ -20,6 +20,10 @@ export interface LoadSettings {
   pipelining: boolean;
   /** Absolute time (Date.now()) after which no new transaction starts. */
   deadline: number;
+  /** Recipient of every message (default the local sink mailbox; a remote address in relay mode). */
+  rcpt?: string;
+  /** Called with the message number and performance.now() when its 250 after the data arrives. */
+  onAccepted?: (n: number, at: number) => void;
 }
 
 export interface LoadResult {
@@ -106,7 +110,7 @@ export async function runLoad(s: LoadSettings, factory: MessageFactory): Promise
   };
 
   const mailCmd = `MAIL FROM:<${SENDER}> SIZE=${factory.size}\r\n`;
-  const rcptCmd = `RCPT TO:<${SINK}>\r\n`;
+  const rcptCmd = `RCPT TO:<${s.rcpt ?? SINK}>\r\n`;
   const pipelined = mailCmd + rcptCmd + 'DATA\r\n';
 
   /** One transaction; returns false when the connection can no longer be used. */
@@ -152,7 +156,9 @@ export async function runLoad(s: LoadSettings, factory: MessageFactory): Promise
       return false;
     }
     if (end.code === 250) {
-      latencies[res.ok++] = performance.now() - t0;
+      const at = performance.now();
+      latencies[res.ok++] = at - t0;
+      s.onAccepted?.(n, at);
       return true;
     }
     fail('end of data', replyText(end));

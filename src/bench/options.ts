@@ -16,6 +16,12 @@ export interface BenchOptions {
   cpuProfDir?: string;
   /** Keep the temporary data directory (for inspection). */
   keep: boolean;
+  /** Relay mode: to a remote domain, delivered by Rampart to a sink in the bench process. */
+  relay: boolean;
+  /** Relay mode: connections Rampart may open to the sink (channel concurrency and maxConnections). */
+  relayConnections: number;
+  /** Relay mode: hold delivery while sending (memory by queue length), then release and time the drain. */
+  queueFirst: boolean;
 }
 
 export const USAGE = `usage: npm run bench -- [options]
@@ -30,6 +36,11 @@ export const USAGE = `usage: npm run bench -- [options]
   --time-limit S       stop sending after S seconds (default 120)
   --cpu-prof DIR       run the server with node --cpu-prof, writing the profile into DIR
   --keep               keep the temporary data directory
+  --relay              relay mode: the LAN client sends to a remote domain; Rampart delivers over SMTP to a
+                       pipelining sink in the bench process (its relay host); reports end-to-end messages/s
+                       (sink-received), time in queue and RSS
+  --relay-connections N  relay mode: most connections Rampart opens to the sink (default 20)
+  --queue-first        relay mode: hold delivery while sending (RSS by queue length), then release and time the drain
   -h, --help           this text`;
 
 export class UsageError extends Error {}
@@ -62,6 +73,9 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
         'time-limit': { type: 'string' },
         'cpu-prof': { type: 'string' },
         keep: { type: 'boolean' },
+        relay: { type: 'boolean' },
+        'relay-connections': { type: 'string' },
+        'queue-first': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -85,7 +99,12 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     timeLimitS: int('time-limit', v['time-limit'], 120, 1),
     cpuProfDir: v['cpu-prof'],
     keep: v.keep ?? false,
+    relay: v.relay ?? false,
+    relayConnections: int('relay-connections', v['relay-connections'], 20, 1),
+    queueFirst: v['queue-first'] ?? false,
   };
+  if ((opts.queueFirst || v['relay-connections'] !== undefined) && !opts.relay) throw new UsageError('--queue-first and --relay-connections go with --relay');
+  if (opts.relay && opts.idle !== undefined) throw new UsageError('give --relay or --idle, not both');
   if (opts.concurrency > 10000) throw new UsageError('--concurrency: at most 10000');
   if (opts.idle !== undefined && opts.idle > 15000) throw new UsageError('--idle: at most 15000 (file descriptors)');
   if (opts.size > 200 * 1024 * 1024) throw new UsageError('--size: at most 200 MiB');

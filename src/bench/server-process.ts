@@ -1,6 +1,7 @@
 // Runs Rampart as a child process for the benchmark: a temporary data directory,
 // a generated YAML config (one mx listener on loopback, free port, no pre-greet
-// wait, log level warn), the sink mailbox created through the CLI, then
+// wait, log level warn; in relay mode the smtp channel sends to the bench's sink
+// as its relay host), the sink mailbox created through the CLI, then
 // `rampart serve`. Memory is read from /proc/<pid>/status.
 
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
@@ -25,6 +26,8 @@ export interface ServerSettings {
   maxMessageSize: number;
   /** Run under node --cpu-prof, writing the profile here. */
   cpuProfDir?: string;
+  /** Relay mode: remote mail goes to a channel with relay host [127.0.0.1]:sinkPort, at most `connections` at once. */
+  relay?: { sinkPort: number; connections: number };
 }
 
 export interface MemSample {
@@ -185,6 +188,15 @@ export class ServerProcess {
         `  maxMessageSize: ${settings.maxMessageSize}`,
         `log:`,
         `  level: ${LOG_LEVEL}`,
+        ...(settings.relay
+          ? [
+              `channels:`,
+              `  smtp:`,
+              `    relayHost: "[${HOST}]:${settings.relay.sinkPort}"`,
+              `    concurrency: ${settings.relay.connections}`,
+              `    maxConnections: ${settings.relay.connections}`,
+            ]
+          : []),
         ``,
       ].join('\n');
       await writeFile(configPath, yaml);

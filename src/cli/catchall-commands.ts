@@ -14,7 +14,7 @@ export function registerCatchalls(program: Command, out: CliOutput): void {
         const c = await run(ctx, setCatchall, { domain, target });
         out.print(`catchall for ${c.domain} -> ${c.target}`);
         if (c.remote) {
-          out.print('warning: the target is remote; this server has no remote delivery yet, so such mail is accepted and then kept in spool/failed/');
+          out.print('note: the target is remote; mail for it is forwarded as a new message through the smtp channel');
         }
         if (c.disabled) out.print('note: relay.disableAllCatchalls is true in the configuration: no catchall is in effect');
       }),

@@ -67,7 +67,7 @@ test('R7 catchall set/list/unset, remote-target warning, disableAllCatchalls not
   assert.equal(await ok('catchall', 'list'), 'c.example -> catch@c.example\n');
   assert.deepEqual(JSON.parse(await ok('catchall', 'list', '--json')), [{ domain: 'c.example', target: 'catch@c.example' }]);
   const remote = await ok('catchall', 'set', 'c.example', 'someone@remote.example');
-  assert.match(remote, /^catchall for c\.example -> someone@remote\.example\nwarning: the target is remote/);
+  assert.match(remote, /^catchall for c\.example -> someone@remote\.example\nnote: the target is remote/);
   await fails(['catchall', 'set', 'c.example', 'nobody@c.example'], /neither a mailbox nor an alias/);
   await fails(['catchall', 'set', 'nope.example', 'catch@c.example'], /not a local domain/);
   assert.equal(await ok('catchall', 'unset', 'c.example'), 'catchall for c.example removed\n');

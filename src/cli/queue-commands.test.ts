@@ -45,13 +45,18 @@ before(async () => {
 });
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-test('R10 queue list: held state, one line per message, filters, JSON', async () => {
+test('R10/Q6 queue list: held state, one line per message with age and next attempt, one per recipient with channel and state', async () => {
+  await ok('domain', 'add', 'example.test'); // routes example.test recipients to the local channel
   const out = (await ok('queue', 'list')).split('\n');
   assert.equal(out[0], 'delivery: running');
-  assert.equal(out[1], `${ids.spam1}  2024-05-01T10:00:00.000Z  ${'Subject: spam1\r\nX-Key: spam1\r\n\r\nbody\r\n'.length}  198.51.100.7  <spam@evil.example> -> v1@victim.example, v2@victim.example, v3@victim.example (+1 more)`);
-  assert.match(out[4], new RegExp(`^${ids.bounce}  .* <> -> bob@example.test$`));
-  assert.match(out[5], / 203\.0\.113\.5 auth=alice@example\.test  <alice@example\.test> -> /);
-  assert.equal(out[6], '5 messages queued');
+  assert.match(out[1], new RegExp(`^${ids.spam1}  2024-05-01T10:00:00\\.000Z  age \\d+d\\d+h  ${'Subject: spam1\r\nX-Key: spam1\r\n\r\nbody\r\n'.length}  198\\.51\\.100\\.7  <spam@evil\\.example>  next: now$`));
+  assert.deepEqual(out.slice(2, 6), ['v1', 'v2', 'v3', 'v4'].map((v) => `    ${v}@victim.example  smtp  pending`));
+  assert.match(out[6], new RegExp(`^${ids.good}  .*  <friend@good\\.example>  next: now$`));
+  assert.equal(out[7], '    alice@example.test  local  pending');
+  const bounce = out.findIndex((l) => l.startsWith(ids.bounce));
+  assert.match(out[bounce], / 192\.0\.2\.2  <>  next: now$/);
+  assert.match(out.find((l) => l.startsWith(ids.sub))!, / 203\.0\.113\.5 auth=alice@example\.test  <alice@example\.test>  /);
+  assert.equal(out.at(-2), '5 messages queued');
 
   const count = async (...f: string[]) => (JSON.parse(await ok('queue', 'list', '--json', ...f)) as { count: number }).count;
   assert.equal(await count('--sender', '*@evil.example'), 2);
@@ -87,7 +92,7 @@ test('R10 queue filters: bad values exit 2 naming the option', async () => {
 
 test('R10/Q6 queue show: envelope and headers; unknown or malformed id exit 2', async () => {
   const out = await ok('queue', 'show', ids.sub);
-  assert.match(out, new RegExp(`^id: ${ids.sub}\nstate: queued\nreceived: 2024-05-01T14:00:00.000Z\nsize: \\d+\nclient: 203\\.0\\.113\\.5 helo=h\\.example listener=mx\nauth user: alice@example\\.test\nfrom: <alice@example\\.test>\nto: <x@victim\\.example>\n\nSubject: sub\nX-Key: sub\n$`));
+  assert.match(out, new RegExp(`^id: ${ids.sub}\nstate: queued\nreceived: 2024-05-01T14:00:00.000Z\nsize: \\d+\nclient: 203\\.0\\.113\\.5 helo=h\\.example listener=mx\nauth user: alice@example\\.test\nfrom: <alice@example\\.test>\nto: <x@victim\\.example>  smtp  pending\n\nSubject: sub\nX-Key: sub\n$`));
   const j = JSON.parse(await ok('queue', 'show', ids.good.toLowerCase(), '--json'));
   assert.equal(j.envelope.mailFrom, 'friend@good.example');
   assert.equal(j.headers, 'Subject: good\r\nX-Key: good\r\n');

@@ -1,24 +1,36 @@
-// `rampart queue list|show|purge|hold|release` (R10 "recovering from an open relay",
-// Q6 queue tools). Works on the spool under dataDir directly, also while the server
-// runs: purge moves files to spool/purged/ (the scheduler forgets a vanished file),
-// hold/release create/remove the flag file spool/HOLD (the scheduler checks it before
-// each delivery start and every second).
+// `rampart queue ...` (R10 "recovering from an open relay", Q6 queue tools): list,
+// show, purge, hold/release (all delivery, or single messages), retry, delete,
+// bounce and requeue. Every command is a thin shell over spool/queue-ops.ts, the
+// one module the admin API will call too; it works on the spool under dataDir,
+// also while the server runs (per-message requests reach it within a second).
 
 import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Snapshot } from '../config/load.js';
+import { Directory } from '../directory/store.js';
 import { compileFilter, FilterError, hasFilter, type QueueFilterOptions } from '../spool/queue-filter.js';
-import { purgeQueue, scanQueue, showMessage, type QueueEntry } from '../spool/queue-admin.js';
-import { clearHold, readHold, setHold } from '../spool/hold.js';
-import { QUEUE_ID } from '../spool/queue-id.js';
+import {
+  bounceMessages,
+  deleteMessages,
+  holdAll,
+  holdMessages,
+  listQueue,
+  purgeMessages,
+  QueueOpError,
+  releaseAll,
+  releaseMessages,
+  requeueFailed,
+  retryMessages,
+  showQueued,
+  type QueueContext,
+  type RequestResult,
+} from '../spool/queue-ops.js';
 import { UsageError, snapshotOf, type CliOutput } from './common.js';
+import { holdLine, messageLines, plural, recipientState } from './queue-format.js';
 
 interface FilterOpts extends QueueFilterOptions {
   json?: boolean;
-}
-
-function spoolRoot(snap: Snapshot): string {
-  return join(snap.dataDir, 'spool');
 }
 
 function withFilterOptions(cmd: Command): Command {
@@ -41,68 +53,66 @@ function compile(opts: QueueFilterOptions) {
   }
 }
 
-/** The hold state as the CLI sees it: the flag file, or `delivery.hold` in the config file. */
-function holdState(snap: Snapshot) {
-  const flag = readHold(spoolRoot(snap));
-  const config = snap.delivery.hold;
-  return {
-    held: flag !== undefined || config,
-    flag: flag ? { since: flag.since ? new Date(flag.since).toISOString() : undefined, reason: flag.reason } : undefined,
-    config,
-  };
-}
-
-function holdLine(h: ReturnType<typeof holdState>): string {
-  const parts: string[] = [];
-  if (h.flag) parts.push(`by rampart queue hold${h.flag.since ? ` since ${h.flag.since}` : ''}${h.flag.reason ? ` (${h.flag.reason})` : ''}`);
-  if (h.config) parts.push('by delivery.hold in the configuration');
-  return parts.length ? `delivery: HELD ${parts.join(' and ')}` : 'delivery: running';
-}
-
-function sender(e: QueueEntry): string {
-  return `<${e.mailFrom}>`;
-}
-
-function rcptSummary(rcpts: string[]): string {
-  return rcpts.length <= 3 ? rcpts.join(', ') : `${rcpts.slice(0, 3).join(', ')} (+${rcpts.length - 3} more)`;
-}
-
-function entryLine(e: QueueEntry): string {
-  const auth = e.authUser ? ` auth=${e.authUser}` : '';
-  return `${e.id}  ${new Date(e.receivedAt).toISOString()}  ${e.size}  ${e.clientIp}${auth}  ${sender(e)} -> ${rcptSummary(e.rcpts)}`;
+/** Runs an operation with the queue context; a wrong id or argument becomes a usage error (exit 2). */
+async function withQueue<T>(cmd: Command, fn: (ctx: QueueContext, snap: Snapshot) => Promise<T> | T, needDirectory = false): Promise<T> {
+  const { snap } = snapshotOf(cmd);
+  // The directory routes recipients not yet attempted (local or not); without one, nothing is local.
+  const dir = needDirectory && existsSync(snap.directoryPath) ? Directory.open(snap.directoryPath) : undefined;
+  const ctx: QueueContext = { spoolRoot: join(snap.dataDir, 'spool'), config: snap, isLocalDomain: (d) => dir?.isLocalDomain(d) ?? false };
+  try {
+    return await fn(ctx, snap);
+  } catch (e) {
+    if (e instanceof QueueOpError) throw new UsageError(e.message);
+    throw e;
+  } finally {
+    dir?.close();
+  }
 }
 
 function warnUnreadable(out: CliOutput, list: Array<{ id: string; error: string }>): void {
   for (const u of list) out.warn(`warning: cannot read queue file ${u.id}: ${u.error}`);
 }
 
-export function registerQueue(program: Command, out: CliOutput): void {
-  const queue = program.command('queue').description('inspect and clean the queue, hold and release delivery (R10: recovering from an open relay)');
+/** --wait <seconds> in milliseconds. */
+function waitMs(opts: { wait?: string }): number {
+  const w = opts.wait === undefined ? 3 : Number(opts.wait);
+  if (!(w >= 0 && w <= 60)) throw new UsageError(`--wait: "${opts.wait}" is not a number of seconds from 0 to 60.`);
+  return w * 1000;
+}
 
-  withFilterOptions(queue.command('list').description('list queued messages, oldest first, and whether delivery is held')).action(
-    async (opts: FilterOpts, cmd: Command) => {
-      const { snap } = snapshotOf(cmd);
-      const scan = await scanQueue(spoolRoot(snap), compile(opts));
-      const hold = holdState(snap);
-      warnUnreadable(out, scan.unreadable);
-      if (opts.json) return out.printJson({ ...hold, total: scan.total, count: scan.entries.length, messages: scan.entries, unreadable: scan.unreadable });
-      out.print(holdLine(hold));
-      scan.entries.forEach((e) => out.print(entryLine(e)));
-      const filtered = hasFilter(opts) ? ` matched (of ${scan.total} queued)` : ' queued';
-      out.print(`${scan.entries.length} message${scan.entries.length === 1 ? '' : 's'}${filtered}`);
-    },
-  );
+const WAIT_HELP = 'seconds to wait for a running server to take the request (default 3)';
+
+/** One line on what a running server did with a request, or that none answered. */
+function requestLine(verb: string, r: RequestResult, wait: number): string {
+  if (!r.request) return `nothing to ${verb}`;
+  if (!r.answered) return `request left in spool/control/${r.request}.json: no running server answered within ${wait / 1000} s; it takes effect when the server starts`;
+  const a = r.answer!;
+  const done = a.done.length ? `${verb}: ${a.done.join(' ')}` : `nothing to ${verb}`;
+  return a.unknown.length ? `${done} (not in the running queue: ${a.unknown.join(' ')})` : done;
+}
+
+export function registerQueue(program: Command, out: CliOutput): void {
+  const queue = program.command('queue').description('inspect and manage the queue: list, show, hold/release, retry, bounce, delete, requeue, purge (R10, Q6)');
+
+  withFilterOptions(queue.command('list').description('list queued messages, oldest first, with each recipient\'s state and the next attempt')).action(async (opts: FilterOpts, cmd: Command) => {
+    const filter = compile(opts);
+    const listing = await withQueue(cmd, (ctx) => listQueue(ctx, filter), true);
+    warnUnreadable(out, listing.unreadable);
+    if (opts.json) return out.printJson(listing);
+    out.print(holdLine(listing));
+    for (const m of listing.messages) messageLines(m).forEach((l) => out.print(l));
+    const filtered = hasFilter(opts) ? ` matched (of ${listing.total} queued)` : ' queued';
+    out.print(`${plural(listing.count, 'message')}${filtered}`);
+  });
 
   queue
     .command('show <id>')
-    .description('show one message: envelope and header section (looks in queue/, failed/ and purged/)')
+    .description('show one message: envelope, each recipient\'s channel and state, header section (looks in queue/, failed/ and purged/)')
     .option('--json', 'machine-readable output')
     .action(async (id: string, opts: { json?: boolean }, cmd: Command) => {
-      if (!QUEUE_ID.test(id.trim().toUpperCase())) throw new UsageError(`"${id}" is not a queue id.`);
-      const { snap } = snapshotOf(cmd);
-      const m = await showMessage(spoolRoot(snap), id);
+      const m = await withQueue(cmd, (ctx) => showQueued(ctx, id), true);
       if (!m) throw new UsageError(`no message ${id.toUpperCase()} in the queue (nor in failed/ or purged/).`);
-      if (opts.json) return out.printJson({ id: m.entry.id, state: m.state, size: m.entry.size, envelope: m.envelope, headers: m.headers });
+      if (opts.json) return out.printJson({ id: m.entry.id, state: m.state, size: m.entry.size, envelope: m.envelope, headers: m.headers, queue: m.listed ?? null });
       const env = m.envelope;
       out.print(`id: ${m.entry.id}`);
       out.print(`state: ${m.state}`);
@@ -111,7 +121,10 @@ export function registerQueue(program: Command, out: CliOutput): void {
       out.print(`client: ${env.client.ip}${env.client.helo ? ` helo=${env.client.helo}` : ''} listener=${env.client.listener}${env.client.tls ? ` tls=${env.client.tls}` : ''}`);
       if (env.client.authUser) out.print(`auth user: ${env.client.authUser}`);
       out.print(`from: <${env.mailFrom}>`);
-      for (const r of env.rcpts) out.print(`to: <${r.address}>${r.notify ? ` NOTIFY=${r.notify.join(',')}` : ''}`);
+      env.rcpts.forEach((r, i) => {
+        const state = m.listed ? `  ${recipientState(m.listed.recipients[i])}` : '';
+        out.print(`to: <${r.address}>${r.notify ? ` NOTIFY=${r.notify.join(',')}` : ''}${state}`);
+      });
       out.print('');
       out.io.stdout.write(m.headers.replace(/\r\n/g, '\n'));
     });
@@ -125,37 +138,108 @@ export function registerQueue(program: Command, out: CliOutput): void {
   ).action(async (opts: FilterOpts & { dryRun?: boolean; delete?: boolean }, cmd: Command) => {
     if (!hasFilter(opts)) throw new UsageError('purge needs at least one filter (--sender, --rcpt-domain, --client-ip, --auth-user, --since, --before).');
     const filter = compile(opts);
-    const { snap } = snapshotOf(cmd);
-    const r = await purgeQueue(spoolRoot(snap), filter, { dryRun: opts.dryRun, del: opts.delete });
+    const r = await withQueue(cmd, (ctx) => purgeMessages(ctx, filter, { dryRun: opts.dryRun, del: opts.delete }));
     warnUnreadable(out, r.unreadable);
     if (opts.json) return out.printJson({ dryRun: !!opts.dryRun, count: r.purged.length, purged: r.purged, vanished: r.vanished, purgedDir: r.purgedDir ?? null });
     const verb = opts.dryRun ? 'would purge' : 'purged';
-    for (const e of r.purged) out.print(`${verb} ${e.id} from ${sender(e)} to ${e.rcpts.length} recipient${e.rcpts.length === 1 ? '' : 's'} (client ${e.clientIp}${e.authUser ? `, auth ${e.authUser}` : ''})`);
+    for (const e of r.purged) out.print(`${verb} ${e.id} from <${e.mailFrom}> to ${plural(e.rcpts.length, 'recipient')} (client ${e.clientIp}${e.authUser ? `, auth ${e.authUser}` : ''})`);
     for (const id of r.vanished) out.print(`${id} was already gone (delivered meanwhile)`);
-    const n = `${r.purged.length} message${r.purged.length === 1 ? '' : 's'}`;
+    const n = plural(r.purged.length, 'message');
     if (opts.dryRun) out.print(`${verb} ${n} (dry run: nothing removed)`);
     else out.print(`${verb} ${n}${r.purged.length ? (r.purgedDir ? `; files moved to ${r.purgedDir}` : '; files deleted') : ''}`);
   });
 
   queue
-    .command('hold')
-    .description('hold ALL outbound delivery now, without a restart (creates spool/HOLD; survives restarts)')
-    .option('--reason <text>', 'note kept with the hold, shown by queue list')
-    .action((opts: { reason?: string }, cmd: Command) => {
-      const { snap } = snapshotOf(cmd);
-      const root = spoolRoot(snap);
-      const was = readHold(root);
-      setHold(root, opts.reason);
-      out.print(was ? 'delivery was already held; hold renewed' : 'delivery held: no new delivery starts (within 1 second on a running server); deliveries in progress finish');
+    .command('hold [ids...]')
+    .description('without ids: hold ALL outbound delivery (creates spool/HOLD; survives restarts). With ids: hold those messages only')
+    .option('--reason <text>', 'note kept with a global hold, shown by queue list')
+    .option('--json', 'machine-readable output')
+    .action(async (ids: string[], opts: { reason?: string; json?: boolean }, cmd: Command) => {
+      if (ids.length) {
+        const r = await withQueue(cmd, (ctx) => holdMessages(ctx, ids));
+        if (opts.json) return out.printJson(r);
+        if (r.held.length) out.print(`held: ${r.held.join(' ')} (no new attempt starts, within 1 second on a running server)`);
+        if (r.already.length) out.print(`already held: ${r.already.join(' ')}`);
+        if (r.missing.length) throw new UsageError(`not in the queue: ${r.missing.join(' ')}`);
+        return;
+      }
+      const r = await withQueue(cmd, (ctx) => holdAll(ctx, opts.reason));
+      if (opts.json) return out.printJson({ held: true, wasHeld: r.wasHeld });
+      out.print(r.wasHeld ? 'delivery was already held; hold renewed' : 'delivery held: no new delivery starts (within 1 second on a running server); deliveries in progress finish');
     });
 
   queue
-    .command('release')
-    .description('release a hold set by "queue hold" (removes spool/HOLD); a running server resumes within 1 second')
-    .action((_opts, cmd: Command) => {
-      const { snap } = snapshotOf(cmd);
-      const removed = clearHold(spoolRoot(snap));
-      out.print(removed ? 'delivery released' : 'delivery was not held by "queue hold"');
-      if (snap.delivery.hold) out.print('note: delivery.hold is true in the configuration: delivery stays held until it is false and the server reloads (SIGHUP)');
+    .command('release [ids...]')
+    .description('without ids: release a hold set by "queue hold" (removes spool/HOLD). With ids: release those messages')
+    .option('--json', 'machine-readable output')
+    .action(async (ids: string[], opts: { json?: boolean }, cmd: Command) => {
+      if (ids.length) {
+        const r = await withQueue(cmd, (ctx) => releaseMessages(ctx, ids));
+        if (opts.json) return out.printJson(r);
+        if (r.released.length) out.print(`released: ${r.released.join(' ')}`);
+        if (r.notHeld.length) out.print(`not held: ${r.notHeld.join(' ')}`);
+        return;
+      }
+      const r = await withQueue(cmd, (ctx) => releaseAll(ctx));
+      if (opts.json) return out.printJson(r);
+      out.print(r.released ? 'delivery released' : 'delivery was not held by "queue hold"');
+      if (r.configHold) out.print('note: delivery.hold is true in the configuration: delivery stays held until it is false and the server reloads (SIGHUP)');
+    });
+
+  queue
+    .command('retry [ids...]')
+    .description('try these messages (or --all) now, whatever their retry time (like postqueue -f / -i)')
+    .option('--all', 'every queued message')
+    .option('--wait <seconds>', WAIT_HELP)
+    .option('--json', 'machine-readable output')
+    .action(async (ids: string[], opts: { all?: boolean; wait?: string; json?: boolean }, cmd: Command) => {
+      if (!opts.all && !ids.length) throw new UsageError('give queue ids or --all.');
+      if (opts.all && ids.length) throw new UsageError('give queue ids or --all, not both.');
+      const wait = waitMs(opts);
+      const r = await withQueue(cmd, (ctx) => retryMessages(ctx, opts.all ? 'all' : ids, wait));
+      if (opts.json) return out.printJson(r);
+      out.print(requestLine('retrying', r, wait));
+      if (r.missing.length) throw new UsageError(`not in the queue: ${r.missing.join(' ')}`);
+    });
+
+  queue
+    .command('bounce <ids...>')
+    .description('return these messages to their senders now: unfinished recipients fail (5.0.0) and the sender gets a notice')
+    .option('--wait <seconds>', WAIT_HELP)
+    .option('--json', 'machine-readable output')
+    .action(async (ids: string[], opts: { wait?: string; json?: boolean }, cmd: Command) => {
+      const wait = waitMs(opts);
+      const r = await withQueue(cmd, (ctx) => bounceMessages(ctx, ids, wait));
+      if (opts.json) return out.printJson(r);
+      out.print(requestLine('returning to sender', r, wait));
+      if (r.missing.length) throw new UsageError(`not in the queue: ${r.missing.join(' ')}`);
+    });
+
+  queue
+    .command('delete <ids...>')
+    .description('delete these messages from the queue, without any notice to anyone (like postsuper -d)')
+    .option('--json', 'machine-readable output')
+    .action(async (ids: string[], opts: { json?: boolean }, cmd: Command) => {
+      const r = await withQueue(cmd, (ctx) => deleteMessages(ctx, ids));
+      if (opts.json) return out.printJson(r);
+      if (r.deleted.length) out.print(`deleted: ${r.deleted.join(' ')}`);
+      if (r.missing.length) throw new UsageError(`not in the queue: ${r.missing.join(' ')}`);
+    });
+
+  queue
+    .command('requeue [ids...]')
+    .description('put messages parked in spool/failed/ (unreadable or from older versions) back in the queue (or --all)')
+    .option('--all', 'every message in spool/failed/')
+    .option('--wait <seconds>', WAIT_HELP)
+    .option('--json', 'machine-readable output')
+    .action(async (ids: string[], opts: { all?: boolean; wait?: string; json?: boolean }, cmd: Command) => {
+      if (!opts.all && !ids.length) throw new UsageError('give queue ids or --all.');
+      if (opts.all && ids.length) throw new UsageError('give queue ids or --all, not both.');
+      const wait = waitMs(opts);
+      const r = await withQueue(cmd, (ctx) => requeueFailed(ctx, opts.all ? 'all' : ids, wait));
+      if (opts.json) return out.printJson(r);
+      out.print(r.requeued.length ? `requeued: ${r.requeued.join(' ')}` : 'nothing to requeue');
+      if (r.result && !r.result.answered) out.print(`no running server answered within ${wait / 1000} s; the server takes them when it starts`);
+      if (r.missing.length) throw new UsageError(`not in spool/failed/: ${r.missing.join(' ')}`);
     });
 }

@@ -60,6 +60,8 @@ const invalid: Array<[string, unknown, string, RegExp]> = [
   ['log level unknown', base({ log: { level: 'loud' } }), 'log.level', /./],
   ['policy.warn not a list', base({ policy: { warn: 'rcpt.relay' } }), 'policy.warn', /array/],
   ['Q1 retryMs empty', base({ delivery: { retryMs: [] } }), 'delivery.retryMs', /./],
+  ['Q2 bounceSizeLimit below 1024', base({ delivery: { bounceSizeLimit: 100 } }), 'delivery.bounceSizeLimit', />=1024|1024/],
+  ['Q1 delivery.concurrency 0', base({ delivery: { concurrency: 0 } }), 'delivery.concurrency', /./],
   ['top level is a list', [], '(top level)', /object/],
   ['top level is text', 'listeners', '(top level)', /object/],
 ];
@@ -135,6 +137,8 @@ test('validateConfig: global defaults (S1 25 MiB, P4 512-octet lines, P3 reject 
   assert.doesNotMatch(s.smtp.banner, /rampart/i, 'H4: the default banner names no software');
   assert.deepEqual(s.policy.warn, []);
   assert.equal(s.delivery.hold, false);
+  assert.equal(s.delivery.bounceSizeLimit, 50000);
+  assert.equal(s.delivery.concurrency, 100);
   assert.equal(s.tls.cert, undefined);
   assert.equal(s.source, 't');
 });

@@ -9,6 +9,7 @@ import { ChannelsSchema, RoutesSchema, refineChannels } from './channels-schema.
 import { listenerRelayFields, relayFields, AccessSchema, AuthSchema, refineRelayAccess } from './relay-access-schema.js';
 import { listenerCleanupFields, limitsCleanupFields } from './cleanup-schema.js';
 import { AdminSchema, refineAdmin } from './admin-schema.js';
+import { DeliveryTimeoutsSchema, ConnectionCacheSchema } from './delivery-network-schema.js';
 
 const port = z.number().int().min(0, 'expected a port 0..65535 (0 picks a free port)').max(65535, 'expected a port 0..65535 (0 picks a free port)');
 const positiveInt = z.number().int().positive();
@@ -111,15 +112,18 @@ export const ConfigSchema = z
       .describe('Relay control (R1, R5-R8): who may send mail to other domains, and which sender addresses they may use.'),
     delivery: z
       .object({
-        concurrency: z.number().int().min(1).max(256).default(8).describe('Q1: messages delivered at once.'),
+        concurrency: z.number().int().min(1).max(1000).default(100).describe('Q1/Q3: messages in delivery at once (read, routed and handed to transports). Deliveries per destination are bounded by channels.<name>.concurrency and per channel by channels.<name>.maxConnections.'),
         hold: z.boolean().default(false).describe('R10: hold all delivery; messages stay queued until this is false again (SIGHUP reload applies it).'),
         retryMs: z.array(ms).min(1).default([60000, 300000, 900000, 3600000]).describe('Q1: waits between delivery attempts after a temporary failure; the last repeats.'),
         giveUpMs: ms.default(5 * 24 * 3600 * 1000).describe('Q1/Q2: age after which a temporarily failing recipient is given up (and returned with a DSN). Default 5 days; per channel: channels.<name>.giveUpMs.'),
         delayWarningMs: ms.default(4 * 3600 * 1000).describe('Q2 (RFC 3464): age after which a sender who asked for NOTIFY=DELAY gets one delay warning. Default 4 h; per channel: channels.<name>.delayWarningMs.'),
+        bounceSizeLimit: z.number().int().min(1024).max(100 * 1024 * 1024).default(50000).describe('Q2 (Postfix bounce_size_limit): largest message returned whole in a delivery status notice when the sender asked for RET=FULL, in octets. A larger message is returned as its header section only, with a note saying so. Default 50000.'),
+        timeouts: DeliveryTimeoutsSchema, // Q2 outbound session timeouts (delivery-network-schema.ts)
+        connectionCache: ConnectionCacheSchema, // Q2 outbound connection reuse (delivery-network-schema.ts)
       })
       .strict()
       .prefault({})
-      .describe('Queue and delivery (Q1, Q2, R10): concurrency, retries, give-up, hold.'),
+      .describe('Queue and delivery (Q1-Q3, R10): concurrency, retries, give-up, hold, delivery status notices, outbound session timeouts and connection reuse. Per channel settings: channels.<name>.'),
     directory: z
       .object({
         path: z.string().optional().describe('SQLite file of the embedded directory. Default dataDir/directory.sqlite.'),
@@ -164,7 +168,7 @@ export const ConfigSchema = z
       .describe('C1 shared state (rate windows, access lists, LMS keys, failed-AUTH counters): embedded SQLite, or Redis for several nodes.'),
     dns: z
       .object({
-        servers: z.array(z.string().min(1)).default([]).describe('Resolvers for policy checks, "ip" or "ip:port". Default: the system resolvers (/etc/resolv.conf).'),
+        servers: z.array(z.string().min(1)).default([]).describe('Resolvers for policy checks and for delivery (MX, A, AAAA lookups), "ip" or "ip:port". Default: the system resolvers (/etc/resolv.conf).'),
         timeoutMs: z.number().int().min(50).max(60000).default(5000).describe('Time allowed for one DNS query attempt.'),
         tries: z.number().int().min(1).max(5).default(2).describe('Attempts per DNS query.'),
       })

@@ -14,6 +14,21 @@ export interface SpoolEnvelope {
   receivedAt: number;
 }
 
+/**
+ * `client.listener` of the messages the server queues itself - delivery status
+ * notices, their postmaster copies, forwarded copies: never answered 250 to a client.
+ */
+export const INTERNAL = {
+  dsn: 'internal:dsn',
+  postmaster: 'internal:postmaster',
+  forward: 'internal:forward',
+} as const;
+
+/** A message the server queued itself (INTERNAL), not one a client sent. */
+export function queuedByUs(env: SpoolEnvelope): boolean {
+  return env.client.listener.startsWith('internal:');
+}
+
 export interface MessageSink {
   /** Queue id, known from the start so the Received header can name it. */
   readonly id: string;

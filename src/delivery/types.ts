@@ -29,6 +29,11 @@ export interface RecipientResult {
   remoteMta?: string;
   /** True when `diagnostic` is the peer's SMTP/LMTP reply (DSN Diagnostic-Code type "smtp"). */
   fromPeer?: boolean;
+  /**
+   * Relayed to an SMTP peer that offers DSN, with NOTIFY/ORCPT passed on (RFC 3461 5.2.1):
+   * a success notice is the final MTA's to send, not ours.
+   */
+  notifyPassed?: boolean;
 }
 
 /** One recipient as the transport needs it (address after alias expansion and routing). */

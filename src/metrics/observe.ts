@@ -10,6 +10,7 @@ import type { DecisionEvents } from '../policy/decision-events.js';
 import type { AbuseEvents } from '../policy/abuse.js';
 import type { AccessList } from '../state/access-list.js';
 import type { Spool } from '../spool/spool.js';
+import { queuedByUs } from '../core/submission.js';
 
 /** The check name a deny-list refusal carries (src/policy/connect/access-list.ts, policy/registry.ts). */
 export const DENY_LIST_CHECK = 'connect.denyList';
@@ -50,8 +51,11 @@ export function observe(m: Metrics, o: Observed): () => void {
   };
   const queued = o.spool.onQueued;
   o.spool.onQueued = (id, committed) => {
-    m.spoolCommits.inc();
-    if (committed) m.messageBytes.observe(committed.size);
+    // Messages from clients only: notices and forwarded copies the server queues itself were never answered 250.
+    if (!committed || !queuedByUs(committed.envelope)) {
+      m.spoolCommits.inc();
+      if (committed) m.messageBytes.observe(committed.size);
+    }
     queued(id, committed);
   };
   return unsubscribe;

@@ -1,52 +1,15 @@
 // R10 runtime hold (spool/HOLD) and purge safety, R7 catchall delivery, in the scheduler.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync, renameSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync, mkdirSync, existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { Scheduler } from './scheduler.js';
-import { Spool } from '../spool/spool.js';
-import { Directory } from '../directory/store.js';
-import { createLogger } from '../log/logger.js';
-import { validateConfig } from '../config/load.js';
 import { setHold, clearHold } from '../spool/hold.js';
-import type { SpoolEnvelope } from '../core/submission.js';
-import { FakeClock } from './fake-clock.js';
-
+import { setupScheduler } from './test-support.js';
 
 async function setup(over: Record<string, unknown> = {}, preHold = false) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'rampart-hold-'));
-  const config = validateConfig({ dataDir, listeners: [{ name: 'mx', kind: 'mx', addresses: ['127.0.0.1'], port: 0 }], ...over }, 'test', dataDir);
-  const dir = Directory.open(':memory:');
-  dir.addDomain('example.test');
-  await dir.addMailbox('alice@example.test');
-  await dir.addMailbox('bob@example.test');
-  const logs: Array<Record<string, unknown>> = [];
-  const log = createLogger('info', new Writable({ write(c, _e, cb) { for (const l of c.toString().split('\n')) if (l) logs.push(JSON.parse(l)); cb(); } }));
-  const spool = new Spool(join(dataDir, 'spool'));
-  await spool.open();
-  if (preHold) setHold(spool.root, 'test');
-  const clock = new FakeClock();
-  const sched = new Scheduler(config, spool, dir, log, clock);
-  spool.onQueued = (id) => sched.enqueue(id);
-  const queue = async (rcpts: string[], from = 's@remote.test') => {
-    const env: SpoolEnvelope = { mailFrom: from, rcpts: rcpts.map((address) => ({ address })), params: { smtputf8: false }, client: { ip: '127.0.0.1', listener: 'mx' }, sessionId: 's', receivedAt: clock.t };
-    const sink = await spool.begin(env);
-    await sink.write(Buffer.from(`Subject: from ${from}\r\n\r\nhello\r\n`, 'latin1'));
-    await sink.commit();
-    return sink.id;
-  };
-  const mailbox = (local: string) => {
-    const d = join(dataDir, 'mail/example.test', local, 'Maildir/new');
-    return existsSync(d) ? readdirSync(d).map((f) => readFileSync(join(d, f), 'latin1')) : [];
-  };
-  const done = async () => {
-    await sched.stop();
-    dir.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  };
-  return { dataDir, dir, logs, spool, clock, sched, queue, mailbox, done };
+  const s = await setupScheduler(over, { before: preHold ? (root) => setHold(root, 'test') : undefined });
+  const queue = (rcpts: string[], from = 's@remote.test') => s.queue(rcpts, { from });
+  return { ...s, queue };
 }
 
 test('R10 spool/HOLD present at start holds delivery; removing it releases within the 1 s poll', async () => {
@@ -163,10 +126,11 @@ test('R7 a catchall recipient is delivered to the target mailbox; disableAllCatc
   const off = await setup({ relay: { disableAllCatchalls: true } });
   try {
     off.dir.catchalls.set('example.test', 'bob@example.test');
-    const id = await off.queue(['nobody@example.test']);
+    const id = await off.queue(['nobody@example.test'], 'alice@example.test');
     await off.sched.idle();
     assert.equal(off.mailbox('bob').length, 0);
-    assert.ok(existsSync(join(off.spool.root, 'failed', id)));
+    assert.equal(existsSync(off.spool.queuePath(id)), false);
+    assert.match(off.mailbox('alice')[0], /Final-Recipient: rfc822; nobody@example\.test\r\nAction: failed\r\nStatus: 5\.1\.1\r\n/);
   } finally {
     await off.done();
   }

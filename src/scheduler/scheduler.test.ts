@@ -1,55 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { Scheduler } from './scheduler.js';
-import { Spool } from '../spool/spool.js';
-import { Directory } from '../directory/store.js';
-import { createLogger } from '../log/logger.js';
 import { validateConfig } from '../config/load.js';
-import type { SpoolEnvelope } from '../core/submission.js';
-import { FakeClock } from './fake-clock.js';
+import { setupScheduler } from './test-support.js';
 
-
-async function setup(delivery: Record<string, unknown> = {}) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'rampart-sched-'));
-  const config = validateConfig({ dataDir, listeners: [{ name: 'mx', kind: 'mx', addresses: ['127.0.0.1'], port: 0 }], delivery }, 'test', dataDir);
-  const dir = Directory.open(':memory:');
-  dir.addDomain('example.test');
-  await dir.addMailbox('alice@example.test');
-  await dir.addMailbox('bob@example.test');
-  dir.addAlias('team@example.test', ['alice@example.test', 'bob@example.test']);
-  const logs: Array<Record<string, unknown>> = [];
-  const log = createLogger('info', new Writable({ write(c, _e, cb) { for (const l of c.toString().split('\n')) if (l) logs.push(JSON.parse(l)); cb(); } }));
-  const spool = new Spool(join(dataDir, 'spool'));
-  await spool.open();
-  const clock = new FakeClock();
-  const sched = new Scheduler(config, spool, dir, log, clock);
-  spool.onQueued = (id) => sched.enqueue(id);
-  const queue = async (rcpts: string[], body = 'Subject: t\r\n\r\nhello\r\n') => {
-    const env: SpoolEnvelope = { mailFrom: 's@remote.test', rcpts: rcpts.map((address) => ({ address })), params: { smtputf8: false }, client: { ip: '127.0.0.1', listener: 'mx' }, sessionId: 's', receivedAt: clock.t };
-    const sink = await spool.begin(env);
-    await sink.write(Buffer.from(body, 'latin1'));
-    await sink.commit();
-    return sink.id;
-  };
-  const mailbox = (local: string) => {
-    const d = join(dataDir, 'mail/example.test', local, 'Maildir/new');
-    return existsSync(d) ? readdirSync(d).map((f) => readFileSync(join(d, f), 'latin1')) : [];
-  };
-  return { dataDir, config, dir, logs, spool, clock, sched, queue, mailbox, done: async () => {
-    await sched.stop();
-    await spool.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  } };
+function setup(delivery: Record<string, unknown> = {}) {
+  return setupScheduler({ delivery });
 }
 
 test('Q1 delivers to Maildir with Return-Path and Delivered-To, byte-exact, and removes the queue file', async () => {
   const s = await setup();
   try {
-    const id = await s.queue(['alice@example.test'], 'Subject: t\r\n\r\n\xe9t\xe9 .\r\n');
+    const id = await s.queue(['alice@example.test'], { body: 'Subject: t\r\n\r\n\xe9t\xe9 .\r\n' });
     await s.sched.idle();
     assert.deepEqual(s.mailbox('alice'), ['Return-Path: <s@remote.test>\r\nDelivered-To: alice@example.test\r\nSubject: t\r\n\r\n\xe9t\xe9 .\r\n']);
     assert.equal(existsSync(s.spool.queuePath(id)), false);
@@ -98,33 +61,40 @@ test('Q1 a temporary failure is retried on the schedule, then delivered', async 
   }
 });
 
-test('Q1 past giveUpMs a failing message moves to spool/failed', async () => {
+test('Q1/Q2 past giveUpMs a temporarily failing recipient is returned to the sender; the queue file goes', async () => {
   const s = await setup({ retryMs: [1000], giveUpMs: 5000 });
   try {
     mkdirSync(join(s.dataDir, 'mail/example.test/alice'), { recursive: true });
     writeFileSync(join(s.dataDir, 'mail/example.test/alice/Maildir'), 'x');
-    const id = await s.queue(['alice@example.test']);
-    for (let i = 0; i < 8; i++) {
-      await s.sched.idle();
-      s.clock.advance(1000);
-    }
-    await s.sched.idle();
-    assert.ok(existsSync(join(s.dataDir, 'spool/failed', id)));
+    const id = await s.queue(['alice@example.test'], { from: 'bob@example.test' });
+    await s.run(8);
+    assert.equal(existsSync(s.spool.queuePath(id)), false);
+    assert.equal(existsSync(join(s.dataDir, 'spool/failed', id)), false, 'nothing parked in failed/');
     assert.equal(s.sched.size, 0);
+    const dsn = s.mailbox('bob');
+    assert.equal(dsn.length, 1, 'one notice to the sender');
+    assert.match(dsn[0], /^Return-Path: <>\r\n/);
+    assert.match(dsn[0], /\r\nAction: failed\r\nStatus: 4\.4\.7\r\n/);
+    assert.match(dsn[0], /gave up after \d+ attempts/);
+    assert.equal(s.logs.filter((l) => l.event === 'failed' && l.queueId === id).length, 1);
   } finally {
     await s.done();
   }
 });
 
-test('Q1 a recipient removed from the directory after queueing fails permanently; others still get it', async () => {
+test('Q1 a recipient removed from the directory after queueing fails permanently (5.1.1, bounced); others still get it', async () => {
   const s = await setup();
   try {
     s.dir.removeMailbox('bob@example.test');
-    const id = await s.queue(['alice@example.test', 'bob@example.test']);
+    const id = await s.queue(['alice@example.test', 'bob@example.test'], { from: 'postmaster@example.test' });
     await s.sched.idle();
     assert.equal(s.mailbox('alice').length, 1);
-    assert.ok(existsSync(join(s.dataDir, 'spool/failed', id)));
-    assert.ok(s.logs.some((l) => l.event === 'failed' && l.rcpt === 'bob@example.test'));
+    assert.equal(existsSync(s.spool.queuePath(id)), false);
+    assert.ok(s.logs.some((l) => l.event === 'failed' && l.rcpt === 'bob@example.test' && l.status === '5.1.1'));
+    const dsn = s.mailbox('postmaster');
+    assert.equal(dsn.length, 1);
+    assert.match(dsn[0], /Final-Recipient: rfc822; bob@example\.test\r\nAction: failed\r\nStatus: 5\.1\.1\r\n/);
+    assert.doesNotMatch(dsn[0], /alice@example\.test\r\nAction/, 'the delivered recipient is not in the failure notice');
   } finally {
     await s.done();
   }

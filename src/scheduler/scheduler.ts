@@ -1,23 +1,32 @@
-// Takes queued messages to their recipients. Each recipient is expanded through
-// the directory (aliases) to local mailboxes and delivered to Maildir. Temporary
-// failures are retried on the configured schedule until giveUpMs; permanent ones
-// move the message to spool/failed/ with a log line per recipient.
+// Q1-Q3/Q6 the queue manager. Every queued message is an entry: waiting (in a
+// min-heap by due time, with ONE timer for the earliest), ready, running, or
+// parked (held). At most delivery.concurrency messages are in an attempt at
+// once (attempt.ts); their hand-overs to transports are bounded per destination
+// and per channel by the dispatcher. Message bytes are not kept: the spool's
+// in-memory copy of a small new message serves its first attempt only (32 MiB in
+// all), later attempts read the queue file. Per-recipient state lives in the
+// journal (spool/recipient-journal.ts), so a restart delivers nobody twice.
+//
+// Holds and queue tools reach a running scheduler through spool files, polled
+// every second: spool/HOLD (everything), spool/held/<id> (one message) and
+// requests in spool/control/ (retry, bounce, enqueue, forget).
 
-import { mkdir, rename } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Snapshot } from '../config/load.js';
 import type { Directory } from '../directory/store.js';
 import type { Logger } from '../log/logger.js';
-import { deliverToMaildir, deliveryHeaders, maildirPath } from '../delivery/maildir.js';
-import { readQueueFile, messageSize, type QueuedMessage } from '../spool/queue-file.js';
-import { openMessage } from '../spool/open-message.js';
-import type { Spool, Committed } from '../spool/spool.js';
-import { access } from 'node:fs/promises';
-
-/** Message bytes held in memory for delivery, over all queued messages. */
-const MEMORY_CAP = 32 * 1024 * 1024;
 import { isHeld } from '../spool/hold.js';
+import { DirSync } from '../spool/dir-sync.js';
+import { readQueueFile } from '../spool/queue-file.js';
+import type { Spool, Committed } from '../spool/spool.js';
+import { RecipientJournal } from '../spool/recipient-journal.js';
+import { answerRequest, heldIds, readRequests, type ControlRequest } from '../spool/queue-control.js';
+import { Notifier } from '../bounce/notifier.js';
+import { DueHeap } from './due-heap.js';
+import { Dispatcher, type TransportMap } from './dispatcher.js';
+import { runAttempt, type AttemptDeps } from './attempt.js';
+
+/** Message bytes held in memory for first attempts, over all queued messages. */
+const MEMORY_CAP = 32 * 1024 * 1024;
 
 export interface Clock {
   now(): number;
@@ -33,36 +42,95 @@ export const realClock: Clock = {
   },
 };
 
-interface Pending {
-  attempts: number;
-  /** What the spool handed over at commit (envelope, maybe the bytes): no need to read the file back. */
+export interface SchedulerOptions {
+  config: Snapshot;
+  spool: Spool;
+  directory: Directory;
+  log: Logger;
+  clock?: Clock;
+  /** Transports by channel transport name. */
+  transports: TransportMap;
+}
+
+interface Entry {
+  id: string;
+  state: 'waiting' | 'ready' | 'running' | 'parked';
+  due: number;
   mem?: Committed;
-  /** Recipients (by index) already delivered or permanently failed. */
-  finished: Set<number>;
-  failures: Array<{ rcpt: string; reason: string }>;
-  timer?: { cancel(): void };
+  force?: boolean;
+  bounce?: boolean;
+  /** A request arrived while running: go again at once afterwards. */
+  again?: boolean;
 }
 
 export class Scheduler {
-  private readonly ready: string[] = [];
-  private readonly pending = new Map<string, Pending>();
+  private readonly entries = new Map<string, Entry>();
+  private readonly heap = new DueHeap();
+  private ready: string[] = [];
+  private readyHead = 0;
+  private timer?: { cancel(): void; at: number };
   private running = 0;
   private idleWaiters: Array<() => void> = [];
   private stopped = false;
   private memBytes = 0;
-  /** R10: spool/HOLD exists (`rampart queue hold`); refreshed before each pump and every second. */
+  /** R10: spool/HOLD exists (`rampart queue hold`). */
   private flagHeld = false;
-  private holdPoll?: { cancel(): void };
+  /** Q6: per-message hold flags (spool/held/). */
+  private heldSet = new Set<string>();
+  private poller?: { cancel(): void };
+  private config: Snapshot;
+  private readonly clock: Clock;
+  private readonly dispatcher: Dispatcher;
+  private readonly attemptDeps: AttemptDeps;
 
-  constructor(
-    private config: Snapshot,
-    private readonly spool: Spool,
-    private readonly directory: Directory,
-    private readonly log: Logger,
-    private readonly clock: Clock = realClock,
+  private constructor(
+    private readonly opts: SchedulerOptions,
+    private readonly journal: RecipientJournal,
   ) {
-    this.flagHeld = isHeld(this.spool.root);
-    this.pollHold();
+    this.config = opts.config;
+    this.clock = opts.clock ?? realClock;
+    this.dispatcher = new Dispatcher(opts.transports, opts.log);
+    this.attemptDeps = {
+      config: () => this.config,
+      spool: opts.spool,
+      directory: opts.directory,
+      journal,
+      dispatcher: this.dispatcher,
+      notifier: new Notifier({ submitter: opts.spool, config: () => this.config, log: opts.log, now: () => this.clock.now() }),
+      log: opts.log,
+      now: () => this.clock.now(),
+      queueSync: new DirSync(opts.spool.queueDir, true),
+    };
+  }
+
+  /**
+   * Opens the journal, takes spool.onQueued, and takes over the queued messages (ids
+   * from spool.open()): those with deferred recipients wait for their recorded retry
+   * time, the rest go now.
+   */
+  static async open(opts: SchedulerOptions, queued: string[] = []): Promise<Scheduler> {
+    const { journal, skipped } = await RecipientJournal.open(opts.spool.root, queued);
+    if (skipped) opts.log.warn({ event: 'journal', skipped }, 'recipient journal: incomplete records skipped (a write cut short by a crash)');
+    const s = new Scheduler(opts, journal);
+    opts.spool.onQueued = (id, committed) => s.enqueue(id, committed); // new messages, notices and forwarded copies
+    s.refreshHold();
+    for (const id of queued) s.schedule(id, await s.resumeAt(id));
+    s.poll();
+    s.pump();
+    return s;
+  }
+
+  /** When a message found at start is due: now, unless every recipient has a recorded wait. */
+  private async resumeAt(id: string): Promise<number> {
+    const now = this.clock.now();
+    const st = this.journal.get(id);
+    if (!st) return now;
+    const nexts = [...st.legs.values()].filter((l) => l.outcome === 'deferred').map((l) => l.next ?? now);
+    if (!nexts.length) return now;
+    const q = await readQueueFile(this.opts.spool.queuePath(id), id).catch(() => undefined);
+    const recorded = new Set([...st.legs.values()].map((l) => l.rcpt));
+    if (!q || q.envelope.rcpts.some((_, i) => !recorded.has(i))) return now; // a recipient in flight at the crash
+    return Math.min(...nexts);
   }
 
   /** Delivery is held by config (`delivery.hold`) or at runtime (spool/HOLD). */
@@ -70,22 +138,16 @@ export class Scheduler {
     return this.config.delivery.hold || this.flagHeld;
   }
 
-  /** Re-reads spool/HOLD; logs a change. */
-  private refreshHold(): void {
-    const now = isHeld(this.spool.root);
-    if (now !== this.flagHeld) this.log.info({ event: 'hold', held: now, by: 'spool/HOLD' }, now ? 'delivery held' : 'delivery released');
-    this.flagHeld = now;
+  /** Messages not yet finished (waiting, ready, running or held). */
+  get size(): number {
+    return this.entries.size;
   }
 
-  /** Polls spool/HOLD every second, so a release takes effect without a signal. */
-  private pollHold(): void {
-    this.holdPoll = this.clock.setTimeout(() => {
-      if (this.stopped) return;
-      const was = this.flagHeld;
-      this.refreshHold();
-      if (was && !this.flagHeld) this.pump();
-      this.pollHold();
-    }, 1000);
+  /** Counts for tests and metrics: entries by state, message bytes held, waits in the heap. */
+  stats(): { entries: number; waiting: number; ready: number; running: number; parked: number; memBytes: number; heap: number; timerArmed: boolean } {
+    const by = { waiting: 0, ready: 0, running: 0, parked: 0 };
+    for (const e of this.entries.values()) by[e.state]++;
+    return { entries: this.entries.size, ...by, memBytes: this.memBytes, heap: this.heap.size, timerArmed: this.timer !== undefined };
   }
 
   setConfig(c: Snapshot): void {
@@ -93,154 +155,224 @@ export class Scheduler {
     this.pump(); // a release (hold: false) or a higher concurrency takes effect now
   }
 
+  /** A newly committed message (spool.onQueued), or one put back by `queue requeue`. */
   enqueue(id: string, committed?: Committed): void {
-    if (this.stopped || this.pending.has(id)) return;
+    if (this.stopped || this.entries.has(id)) return;
     let mem = committed;
     if (mem?.body) {
       if (this.memBytes + mem.body.length > MEMORY_CAP) mem = { ...mem, body: undefined };
       else this.memBytes += mem.body.length;
     }
-    this.pending.set(id, { attempts: 0, finished: new Set(), failures: [], mem });
-    this.ready.push(id);
+    this.entries.set(id, { id, state: 'waiting', due: 0, mem });
+    this.makeReady(this.entries.get(id)!);
     this.pump();
   }
 
-  /** Number of messages not yet finished (queued, in delivery or waiting to retry). */
-  get size(): number {
-    return this.pending.size;
-  }
-
-  /** Resolves when nothing is queued or in delivery (tests, shutdown). */
+  /** Resolves when nothing is ready or running (tests, shutdown); held and waiting messages do not count. */
   idle(): Promise<void> {
-    this.pump(); // notices a hold or release of spool/HOLD made since the last poll
-    if (this.running === 0 && (this.ready.length === 0 || this.held)) return Promise.resolve();
+    this.refreshHold();
+    this.pump();
+    if (this.running === 0 && (this.readyCount() === 0 || this.held)) return Promise.resolve();
     return new Promise((r) => this.idleWaiters.push(r));
   }
 
-  /** Stops taking new work; resolves when deliveries in progress have ended. */
+  /**
+   * Stops taking new work; resolves when attempts in progress have ended and
+   * transports are closed. Attempts get timeouts.shutdownMs to finish; then the
+   * transports are closed under them (a transport's close() ends its deliveries
+   * in flight, which come back deferred and are retried after the restart).
+   */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.holdPoll?.cancel();
-    for (const p of this.pending.values()) p.timer?.cancel();
-    this.ready.length = 0;
-    if (this.running) await new Promise<void>((r) => this.idleWaiters.push(r));
+    this.poller?.cancel();
+    this.timer?.cancel();
+    this.ready = [];
+    this.readyHead = 0;
+    if (this.running) {
+      const drained = new Promise<void>((r) => this.idleWaiters.push(r));
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), this.config.timeouts.shutdownMs)));
+      const first = await Promise.race([drained, late]);
+      clearTimeout(timer);
+      if (first === 'late') {
+        this.opts.log.warn({ event: 'stop', running: this.running }, 'deliveries still running at the shutdown deadline: closing transports');
+        await this.dispatcher.close();
+        await drained;
+      }
+    }
+    await this.dispatcher.close();
+    await this.journal.close();
+    await this.attemptDeps.queueSync.close();
+  }
+
+  // ---- queue mechanics
+
+  private schedule(id: string, at: number): void {
+    const e: Entry = this.entries.get(id) ?? { id, state: 'waiting', due: at };
+    this.entries.set(id, e);
+    if (at <= this.clock.now()) return this.makeReady(e);
+    e.state = 'waiting';
+    e.due = at;
+    this.heap.push(at, id);
+    this.arm();
+  }
+
+  private makeReady(e: Entry): void {
+    e.state = 'ready';
+    this.ready.push(e.id);
+  }
+
+  private readyCount(): number {
+    return this.ready.length - this.readyHead;
+  }
+
+  private nextReady(): string | undefined {
+    if (this.readyHead >= this.ready.length) return undefined;
+    const id = this.ready[this.readyHead++];
+    if (this.readyHead > 1024 && this.readyHead * 2 > this.ready.length) {
+      this.ready = this.ready.slice(this.readyHead);
+      this.readyHead = 0;
+    }
+    return id;
+  }
+
+  /** One timer, for the earliest waiting message. */
+  private arm(): void {
+    const top = this.heap.peek();
+    if (top === undefined || this.stopped) return;
+    if (this.timer && this.timer.at <= top) return;
+    this.timer?.cancel();
+    const t = this.clock.setTimeout(() => {
+      this.timer = undefined;
+      this.wake();
+    }, Math.max(0, top - this.clock.now()));
+    this.timer = { cancel: t.cancel, at: top };
+  }
+
+  /** Moves every message whose time has come from the heap to the ready list. */
+  private wake(): void {
+    const now = this.clock.now();
+    while ((this.heap.peek() ?? Infinity) <= now) {
+      const { at, id } = this.heap.pop()!;
+      const e = this.entries.get(id);
+      if (e && e.state === 'waiting' && e.due === at) this.makeReady(e);
+    }
+    this.arm();
+    this.pump();
   }
 
   private pump(): void {
-    if (this.ready.length) this.refreshHold();
-    while (!this.stopped && !this.held && this.running < this.config.delivery.concurrency && this.ready.length) {
-      const id = this.ready.shift()!;
-      this.running++;
-      void this.attempt(id).finally(() => {
+    if (this.readyCount()) this.refreshHold();
+    while (!this.stopped && !this.held && this.running < this.config.delivery.concurrency) {
+      const id = this.nextReady();
+      if (id === undefined) break;
+      const e = this.entries.get(id);
+      if (!e || e.state !== 'ready') continue;
+      if (this.heldSet.has(id) && !e.bounce) {
+        e.state = 'parked';
+        continue;
+      }
+      this.start(e);
+    }
+    if (this.running === 0 && (this.readyCount() === 0 || this.held)) {
+      const w = this.idleWaiters;
+      this.idleWaiters = [];
+      w.forEach((f) => f());
+    }
+  }
+
+  private start(e: Entry): void {
+    e.state = 'running';
+    this.running++;
+    const { mem, force, bounce } = e;
+    e.force = e.bounce = e.again = undefined;
+    void runAttempt(this.attemptDeps, { id: e.id, mem, force, bounce })
+      .catch((err: Error) => {
+        this.opts.log.error({ event: 'queue', queueId: e.id, err: err.message }, 'delivery attempt failed; will try again');
+        return { kind: 'wait' as const, at: this.clock.now() + this.config.delivery.retryMs[0] };
+      })
+      .then((out) => {
+        if (e.mem?.body) this.memBytes -= e.mem.body.length;
+        e.mem = undefined; // later attempts read the file
         this.running--;
-        this.pump();
-        if (this.running === 0 && this.ready.length === 0) {
-          const w = this.idleWaiters;
-          this.idleWaiters = [];
-          w.forEach((f) => f());
-        }
-      });
-    }
-  }
-
-  private async attempt(id: string): Promise<void> {
-    const p = this.pending.get(id)!;
-    p.attempts++;
-    let msg: QueuedMessage;
-    try {
-      if (p.mem) {
-        await access(this.spool.queuePath(id)); // still queued? (a purge removes the file)
-        const { envelope, bodyOffset, size, prepend, fileSize } = p.mem;
-        msg = { id, envelope, bodyOffset, size, prepend, fileSize };
-      } else {
-        msg = await readQueueFile(this.spool.queuePath(id), id);
-      }
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return this.gone(id, p);
-      this.log.error({ event: 'queue', queueId: id, err: (e as Error).message }, 'cannot read queue file');
-      return this.moveToFailed(id, p);
-    }
-    let temporary: string | undefined;
-    for (let i = 0; i < msg.envelope.rcpts.length; i++) {
-      if (p.finished.has(i)) continue;
-      const rcpt = msg.envelope.rcpts[i].address;
-      try {
-        await this.deliverRecipient(msg, rcpt);
-        p.finished.add(i);
-      } catch (e) {
-        const err = e as Error & { permanent?: boolean };
-        if (err.permanent) {
-          p.finished.add(i);
-          p.failures.push({ rcpt, reason: err.message });
-          this.log.warn({ event: 'failed', queueId: id, rcpt, reason: err.message }, 'delivery failed permanently');
+        if (out.kind === 'wait') {
+          if (!this.stopped && this.entries.get(e.id) === e) this.schedule(e.id, e.again ? this.clock.now() : out.at);
         } else {
-          temporary = err.message;
-          this.log.warn({ event: 'deferred', queueId: id, rcpt, attempt: p.attempts, reason: err.message }, 'delivery deferred');
+          if (out.kind === 'gone') this.opts.log.info({ event: 'gone', queueId: e.id }, 'queue file removed (deleted or purged); message dropped from the schedule');
+          if (this.entries.get(e.id) === e) this.entries.delete(e.id);
         }
-      }
-    }
-    // Purged (`rampart queue purge`) while we were delivering: nothing left to retry or move.
-    if (!existsSync(this.spool.queuePath(id))) return this.gone(id, p);
-    if (temporary === undefined) {
-      if (p.failures.length) return this.moveToFailed(id, p);
-      await this.spool.remove(id, msg.fileSize).catch((e) => this.log.error({ queueId: id, err: (e as Error).message }, 'cannot remove delivered queue file'));
-      this.forget(id);
-      return;
-    }
-    const age = this.clock.now() - msg.envelope.receivedAt;
-    if (age >= this.config.delivery.giveUpMs) {
-      for (let i = 0; i < msg.envelope.rcpts.length; i++) {
-        if (!p.finished.has(i)) p.failures.push({ rcpt: msg.envelope.rcpts[i].address, reason: `gave up after ${p.attempts} attempts: ${temporary}` });
-      }
-      return this.moveToFailed(id, p);
-    }
-    const schedule = this.config.delivery.retryMs;
-    const wait = schedule[Math.min(p.attempts - 1, schedule.length - 1)];
-    p.timer = this.clock.setTimeout(() => {
-      p.timer = undefined;
+        this.pump();
+      });
+  }
+
+  // ---- holds and queue tool requests (polled)
+
+  /** Re-reads spool/HOLD (logging a change) and the per-message flags: before starting work, and every second. */
+  private refreshHold(): void {
+    this.heldSet = heldIds(this.opts.spool.root);
+    const now = isHeld(this.opts.spool.root);
+    if (now !== this.flagHeld) this.opts.log.info({ event: 'hold', held: now, by: 'spool/HOLD' }, now ? 'delivery held' : 'delivery released');
+    this.flagHeld = now;
+  }
+
+  /** Every second: holds, per-message holds and requests from the queue tools. */
+  private poll(): void {
+    this.poller = this.clock.setTimeout(() => {
       if (this.stopped) return;
-      this.ready.push(id);
-      this.pump();
-    }, wait);
+      this.checkControl();
+      this.poll();
+    }, 1000);
   }
 
-  /** Delivers to every local mailbox the recipient expands to. Throws Error & {permanent} on failure. */
-  private async deliverRecipient(msg: QueuedMessage, rcpt: string): Promise<void> {
-    const exp = this.directory.expandRecipient(rcpt, { catchalls: !this.config.relay.disableAllCatchalls });
-    if (exp.mailboxes.length === 0) {
-      const why = exp.external.length ? `forwarding to ${exp.external.join(', ')} needs remote delivery, which this server does not do yet` : 'no such local mailbox';
-      throw Object.assign(new Error(why), { permanent: true });
+  /** Applies hold changes and answers pending requests now (the poll calls it; tests may too). */
+  checkControl(): void {
+    this.refreshHold();
+    const root = this.opts.spool.root;
+    for (const e of this.entries.values()) {
+      if (e.state === 'parked' && !this.heldSet.has(e.id)) this.makeReady(e);
     }
-    for (const mailbox of exp.mailboxes) {
-      const dir = maildirPath(this.config.dataDir, mailbox);
-      const source = { path: this.spool.queuePath(msg.id), bodyOffset: msg.bodyOffset, size: msg.size, prepend: msg.prepend, body: this.pending.get(msg.id)?.mem?.body };
-      const file = await deliverToMaildir(dir, deliveryHeaders(msg.envelope.mailFrom, mailbox), { size: messageSize(msg), open: () => openMessage(source) });
-      this.log.info({ event: 'delivered', queueId: msg.id, rcpt, mailbox, file, size: messageSize(msg) }, 'delivered to maildir');
+    for (const { name, req } of readRequests(root, Date.now())) {
+      const answer = this.apply(req);
+      try {
+        answerRequest(root, name, req, answer);
+      } catch (err) {
+        this.opts.log.error({ event: 'control', request: name, err: (err as Error).message }, 'cannot answer a queue request');
+      }
     }
-    if (exp.external.length || exp.unresolved.length) {
-      this.log.warn({ event: 'failed', queueId: msg.id, rcpt, external: exp.external, unresolved: exp.unresolved }, 'some alias targets could not be delivered');
+    this.pump();
+  }
+
+  private apply(req: ControlRequest): { op: ControlRequest['op']; done: string[]; unknown: string[]; at: number } {
+    const done: string[] = [];
+    const unknown: string[] = [];
+    const ids = req.all ? [...this.entries.keys()] : (req.ids ?? []);
+    for (const id of ids) {
+      if (req.op === 'enqueue') {
+        if (this.entries.has(id)) unknown.push(id);
+        else {
+          this.enqueue(id);
+          done.push(id);
+        }
+        continue;
+      }
+      const e = this.entries.get(id);
+      if (!e) {
+        unknown.push(id);
+        continue;
+      }
+      done.push(id);
+      if (req.op === 'forget') {
+        if (e.state !== 'running') this.entries.delete(id);
+        this.journal.forget(id);
+        this.opts.log.info({ event: 'gone', queueId: id }, 'queue file removed (deleted or purged); message dropped from the schedule');
+        continue;
+      }
+      if (req.op === 'bounce') e.bounce = true;
+      else e.force = true;
+      if (e.state === 'running') e.again = true;
+      else if (e.state !== 'ready') this.makeReady(e);
     }
-  }
-
-  /** R10: the queue file vanished (purged by `rampart queue purge`): forget the message, no retry. */
-  private gone(id: string, p: Pending): void {
-    p.timer?.cancel();
-    this.forget(id);
-    this.log.info({ event: 'gone', queueId: id, attempts: p.attempts }, 'queue file removed (purged?); message dropped from the schedule');
-  }
-
-  private async moveToFailed(id: string, p: Pending): Promise<void> {
-    const dir = join(this.spool.root, 'failed');
-    await mkdir(dir, { recursive: true });
-    await rename(this.spool.queuePath(id), join(dir, id)).catch(() => {});
-    this.log.warn({ event: 'failed', queueId: id, failures: p.failures }, 'message kept in spool/failed');
-    this.forget(id);
-  }
-
-  /** Drops a finished message from the schedule and releases its in-memory bytes. */
-  private forget(id: string): void {
-    const body = this.pending.get(id)?.mem?.body;
-    if (body) this.memBytes -= body.length;
-    this.pending.delete(id);
+    this.opts.log.info({ event: 'control', op: req.op, done, unknown }, `queue ${req.op} request`);
+    return { op: req.op, done, unknown, at: this.clock.now() };
   }
 }

@@ -1,8 +1,9 @@
 // The one way to read a queued message whole: the fields added at end of data
 // (the prepend), then the stored octets - from memory when the spool handed
-// them over at commit, else streamed from the queue file. Every reader (local
-// delivery, the queue tools, later remote delivery) goes through here, so none
-// can forget the prepend.
+// them over at commit, else streamed from the queue file. Every reader goes
+// through here - the transports (maildir, smtp, lmtp: OutboundMessage.open()),
+// forwarding, the copy or header section a DSN returns, `queue show` - so none
+// can forget the prepend. Its octet count is queue-file.ts messageSize().
 
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';

@@ -122,7 +122,7 @@ export class Spool implements Submitter {
     this.onQueued(c.id, c);
   }
 
-  /** A delivered message: its file is recycled. `fileSize` is preamble + message. */
+  /** A delivered message: its file is recycled. `fileSize`: the whole file (QueuedMessage.fileSize), so a reuse cuts what is longer. */
   async remove(id: string, fileSize = Infinity): Promise<void> {
     await this.recycle(this.queuePath(id), fileSize);
   }

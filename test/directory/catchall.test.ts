@@ -4,10 +4,11 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { start, smtplib, swaks, mailbox, splitDelivered, sleep, type TestServer } from '../protocol/support.js';
+import { start, smtplib, swaks, mailbox, splitDelivered, type TestServer } from '../protocol/support.js';
 import { ehloClient, codes } from '../helpers/smtp-client.js';
+import { startSink } from '../delivery/support.js';
 
 async function rcpt(ts: TestServer, to: string): Promise<string> {
   const { c } = await ehloClient(ts.ports.mx);
@@ -67,20 +68,26 @@ describe('R7 catchalls', { timeout: 60_000 }, () => {
     }
   });
 
-  test('a remote catchall target is accepted at RCPT but cannot be delivered yet: kept in spool/failed/', async () => {
-    const ts = await start();
+  test('Q1 a remote catchall target is accepted at RCPT and forwarded as a new queued message, delivered to its MX', async () => {
+    const sink = await startSink();
+    const ts = await start({ channels: { smtp: { port: sink.port } } });
+    ts.dns!.zone.records['remote.test'] = [{ type: 'A', data: '127.0.0.1' }];
     try {
       ts.server.directory.catchalls.set('example.test', 'someone@remote.test');
       const r = await smtplib({ port: ts.ports.mx, from: 'sender@client.test', to: ['nobody@example.test'], msg: Buffer.from('Subject: x\r\n\r\nx\r\n') });
       assert.equal(r.error, undefined, JSON.stringify(r.error));
       await ts.delivered();
-      const failed = join(ts.dataDir, 'spool', 'failed');
-      const deadline = Date.now() + 5000;
-      while (!(existsSync(failed) && readdirSync(failed).length) && Date.now() < deadline) await sleep(25);
-      assert.equal(readdirSync(failed).length, 1);
-      assert.ok(ts.logs.some((l) => l.event === 'failed' && /remote delivery/.test(String(l.reason))));
+      const fwd = ts.logs.find((l) => l.event === 'forwarded');
+      assert.ok(fwd, 'forwarded');
+      assert.deepEqual(fwd.to, ['someone@remote.test']);
+      assert.deepEqual(readdirSync(join(ts.dataDir, 'spool', 'queue')), [], 'the original and the copy are done');
+      assert.ok(ts.logs.some((l) => l.event === 'delivered' && l.queueId === fwd.newId && l.rcpt === 'someone@remote.test' && l.channel === 'smtp'));
+      assert.equal(sink.messages.length, 1);
+      assert.deepEqual([sink.messages[0].mailFrom, sink.messages[0].rcpts], ['sender@client.test', ['someone@remote.test']]);
+      assert.match(sink.messages[0].data.toString('latin1'), /^Delivered-To: nobody@example\.test\r\n/);
     } finally {
       await ts.stop();
+      await sink.stop();
     }
   });
 });

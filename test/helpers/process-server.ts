@@ -1,5 +1,7 @@
 // Runs Rampart as a real child process through its CLI (`rampart -c file serve`),
 // for tests of signals, crashes and restarts (the process itself is the subject).
+// It resolves through an in-process DNS server (empty zone unless the test fills
+// `dns.zone`), so remote delivery never leaves loopback.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
@@ -8,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { runCli } from './cli.js';
+import { startDns, type TestDns } from './dns-server.js';
 
 export const CLI = resolve('dist/src/cli/rampart.js');
 
@@ -27,16 +30,25 @@ export class ProcessServer {
   output = '';
   readonly configPath: string;
 
-  constructor(readonly dir: string, readonly port: number) {
+  constructor(
+    readonly dir: string,
+    readonly port: number,
+    readonly dns: TestDns,
+  ) {
     this.configPath = join(dir, 'rampart.yaml');
   }
 
   static async create(extra: Record<string, unknown> = {}): Promise<ProcessServer> {
     const dir = mkdtempSync(join(tmpdir(), 'rampart-proc-'));
-    const ps = new ProcessServer(dir, await freePort());
-    ps.writeConfig(extra);
-    await ps.cli('domain', 'add', 'example.test');
-    await ps.cli('user', 'add', 'alice@example.test', '--password', 'alice-secret-pw');
+    const ps = new ProcessServer(dir, await freePort(), await startDns({ records: {} }));
+    try {
+      ps.writeConfig(extra);
+      await ps.cli('domain', 'add', 'example.test');
+      await ps.cli('user', 'add', 'alice@example.test', '--password', 'alice-secret-pw');
+    } catch (e) {
+      ps.cleanup();
+      throw e;
+    }
     return ps;
   }
 
@@ -46,6 +58,7 @@ export class ProcessServer {
       dataDir: './data',
       listeners: [{ name: 'mx', kind: 'mx', addresses: ['127.0.0.1'], port: this.port, pregreetWaitMs: 0 }],
       timeouts: { shutdownMs: 3000 },
+      dns: { servers: [this.dns.server], timeoutMs: 1000, tries: 1 },
       ...extra,
     };
     writeFileSync(this.configPath, stringify(cfg));
@@ -107,6 +120,7 @@ export class ProcessServer {
 
   cleanup(): void {
     if (this.child && this.child.exitCode === null) this.child.kill('SIGKILL');
+    void this.dns.stop();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -1,5 +1,8 @@
 // Starts a real Rampart server in-process on loopback, on free ports, with its
 // data in a fresh temporary directory and a small directory of test users.
+// Unless the test sets `dns`, the server resolves through an in-process DNS
+// server (test/helpers/dns-server.ts) so remote delivery never leaves loopback:
+// its zone is empty (every remote domain is NXDOMAIN) unless the test fills it.
 
 import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,11 +11,14 @@ import { Writable } from 'node:stream';
 import { validateConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/log/logger.js';
 import { startServer, type RunningServer, type StartOptions } from '../../src/main.js';
+import { startDns, type TestDns, type Zone } from './dns-server.js';
 
 export interface TestServer {
   server: RunningServer;
   dataDir: string;
   ports: Record<string, number>;
+  /** The in-process DNS server the server resolves through (absent when the test set `dns` itself). */
+  dns?: TestDns;
   /** Every JSON log line the server wrote. */
   logs: Array<Record<string, unknown>>;
   /** Messages (full file text) in a mailbox's Maildir/new, oldest first. */
@@ -37,9 +43,11 @@ function merge(base: Record<string, unknown>, over: Record<string, unknown>): Re
   return out;
 }
 
-/** `start`: options for startServer beyond the logger (e.g. plugin checks). */
-export async function startTestServer(overrides: Record<string, unknown> = {}, start: Omit<StartOptions, 'log'> = {}): Promise<TestServer> {
+/** `start`: options for startServer beyond the logger (a clock, plugin checks), and the test DNS zone. */
+export async function startTestServer(overrides: Record<string, unknown> = {}, start: Omit<StartOptions, 'log'> & { zone?: Zone } = {}): Promise<TestServer> {
+  const { zone, ...startOpts } = start;
   const dataDir = mkdtempSync(join(tmpdir(), 'rampart-test-'));
+  const dns = overrides.dns === undefined ? await startDns(zone ?? { records: {} }) : undefined;
   const base = {
     hostname: 'mx.rampart.test',
     dataDir,
@@ -57,8 +65,15 @@ export async function startTestServer(overrides: Record<string, unknown> = {}, s
     // (127.0.0.1/32, ::1/128) would trust to relay. Tests play clients from the
     // Internet unless they set relay.lanNetworks (e.g. ['127.0.0.1/32']) themselves.
     relay: { lanNetworks: ['192.0.2.0/24'] },
+    ...(dns ? { dns: { servers: [dns.server], timeoutMs: 1000, tries: 1 } } : {}),
   };
-  const snap = validateConfig(merge(base, overrides), 'test', dataDir);
+  let snap;
+  try {
+    snap = validateConfig(merge(base, overrides), 'test', dataDir);
+  } catch (e) {
+    await dns?.stop(); // an open socket would keep the test process alive
+    throw e;
+  }
   const logs: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk, _enc, cb) {
@@ -67,7 +82,10 @@ export async function startTestServer(overrides: Record<string, unknown> = {}, s
     },
   });
   const log = createLogger(snap.log.level, sink);
-  const server = await startServer(snap, { ...start, log });
+  const server = await startServer(snap, { ...startOpts, log }).catch(async (e: Error) => {
+    await dns?.stop();
+    throw e;
+  });
   const dir = server.directory;
   if (!dir.isLocalDomain('example.test')) {
     dir.addDomain('example.test');
@@ -80,6 +98,7 @@ export async function startTestServer(overrides: Record<string, unknown> = {}, s
     server,
     dataDir,
     ports: server.ports,
+    dns,
     logs,
     maildir(mailbox: string): string[] {
       const [local, domain] = mailbox.split('@');
@@ -94,6 +113,7 @@ export async function startTestServer(overrides: Record<string, unknown> = {}, s
     },
     async stop() {
       await server.stop();
+      await dns?.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -6,9 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { loadConfigFile } from '../../src/config/load.js';
 
 const ROOT = resolve('.');
@@ -57,4 +57,28 @@ test('Dockerfile: node:20-slim, production dependencies only, non-root, dataDir 
   assert.match(df, /EXPOSE 25 587 465 2580/);
   assert.match(readFileSync(join(ROOT, 'contrib', 'docker', 'rampart'), 'utf8'), /\/opt\/rampart\/dist\/src\/cli\/rampart\.js/);
   assert.match(df, /COPY --from=build \/build\/dist\/src \.\/dist\/src/);
+});
+
+test('the production build (tsconfig.build.json, src/ alone in the image) imports nothing outside src/', () => {
+  const build = JSON.parse(readFileSync(join(ROOT, 'tsconfig.build.json'), 'utf8')) as { include: string[]; exclude: string[] };
+  assert.deepEqual(build.include, ['src/**/*.ts']);
+  assert.deepEqual(build.exclude, ['src/**/*.test.ts', 'src/**/test-support.ts'], 'tests and their helpers stay out of the image');
+  const src = join(ROOT, 'src');
+  const files: string[] = [];
+  const walk = (d: string) => {
+    for (const f of readdirSync(d)) {
+      const p = join(d, f);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (p.endsWith('.ts') && !p.endsWith('.test.ts') && !p.endsWith('/test-support.ts')) files.push(p);
+    }
+  };
+  walk(src);
+  const outside: string[] = [];
+  for (const file of files) {
+    for (const m of readFileSync(file, 'utf8').matchAll(/^(?:import|export)\b[^;]*?from\s+'(\.[^']+)'/gms)) {
+      if (relative(src, resolve(dirname(file), m[1])).startsWith('..')) outside.push(`${relative(ROOT, file)} -> ${m[1]}`);
+    }
+  }
+  assert.ok(files.length > 100);
+  assert.deepEqual(outside, [], 'the Dockerfile copies only src/: these imports would not compile there');
 });

@@ -3,16 +3,17 @@
 // Internet), each refused with the right basic and enhanced code, nothing queued.
 // Then the ways relaying is allowed: LAN clients, and authenticated clients with
 // swaks and python3 smtplib over STARTTLS (587) and implicit TLS (465); the
-// message is queued for the remote recipient (remote delivery does not exist yet,
-// so it ends in spool/failed/, which is fine here).
+// message is queued for the remote recipient and delivered to its MX (a sink on
+// loopback, found through the in-process DNS server).
 
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { start, smtplib, swaks, swaksReplies, sleep, USERS, type TestServer } from '../protocol/support.js';
+import { start, smtplib, swaks, swaksReplies, USERS, type TestServer } from '../protocol/support.js';
 import { readQueueFile } from '../../src/spool/queue-file.js';
 import { SmtpClient, codes } from '../helpers/smtp-client.js';
+import { startSink } from '../delivery/support.js';
 
 const ALICE = USERS.alice;
 const UNTRUSTED = { relay: { lanNetworks: ['192.0.2.0/24'] } };
@@ -181,8 +182,12 @@ describe('R1/R3 relay for authenticated users', { timeout: 120_000 }, () => {
     }
   });
 
-  test('smtplib: STARTTLS + AUTH LOGIN and implicit TLS + AUTH PLAIN relay; without AUTH the same client is refused', async () => {
-    const ts = await start(UNTRUSTED);
+  test('smtplib: STARTTLS + AUTH LOGIN and implicit TLS + AUTH PLAIN relay, delivered to the MX; without AUTH the same client is refused', async () => {
+    const sink = await startSink();
+    const ts = await start({ ...UNTRUSTED, channels: { smtp: { port: sink.port } } });
+    ts.dns!.zone.records['remote.test'] = [{ type: 'MX', data: { preference: 10, exchange: 'mx.remote.test' } }];
+    ts.dns!.zone.records['mx.remote.test'] = [{ type: 'A', data: '127.0.0.1' }];
+    ts.dns!.zone.records['elsewhere.test'] = [{ type: 'A', data: '127.0.0.1' }]; // no MX: the implicit MX
     try {
       for (const [tls, mech, port] of [['starttls', 'LOGIN', ts.ports.submission], ['implicit', 'PLAIN', ts.ports.submissions]] as const) {
         const r = await smtplib({ port, tls, auth: { mech, user: ALICE.address, password: ALICE.password }, from: ALICE.address, to: ['friend@remote.test', 'Other@Elsewhere.Test'], msg: Buffer.from(`Subject: ${tls}\r\n\r\nrelay\r\n`) });
@@ -194,18 +199,29 @@ describe('R1/R3 relay for authenticated users', { timeout: 120_000 }, () => {
       const anon = await smtplib({ port: ts.ports.mx, tls: 'starttls', from: 'x@client.test', to: ['friend@remote.test'], msg: Buffer.from('Subject: no\r\n\r\n.\r\n') });
       assert.equal(anon.error?.type, 'SMTPRecipientsRefused');
       assert.equal(anon.refused?.['friend@remote.test']?.[0], 554);
-      // Remote delivery does not exist yet: the relayed messages end in spool/failed/.
+      // Relayed messages go to the smtp channel: one transaction per destination domain, at the sink.
       await ts.delivered();
       const queued = ts.logs.filter((l) => l.event === 'queued');
       assert.equal(queued.length, 2);
       for (const q of queued) {
         assert.deepEqual(q.rcpts, ['friend@remote.test', 'Other@elsewhere.test']);
-        const deadline = Date.now() + 5000;
-        while (!existsSync(join(ts.dataDir, 'spool', 'failed', String(q.queueId))) && Date.now() < deadline) await sleep(25);
-        assert.ok(existsSync(join(ts.dataDir, 'spool', 'failed', String(q.queueId))), `${q.queueId} in spool/failed`);
+        assert.ok(!existsSync(join(ts.dataDir, 'spool', 'queue', String(q.queueId))), `${q.queueId} finished`);
+        const delivered = ts.logs.filter((l) => l.event === 'delivered' && l.queueId === q.queueId);
+        assert.deepEqual(delivered.map((l) => [l.rcpt, l.channel, l.status, l.relay]).sort(), [
+          ['Other@elsewhere.test', 'smtp', '2.0.0', 'elsewhere.test'],
+          ['friend@remote.test', 'smtp', '2.0.0', 'mx.remote.test'],
+        ]);
       }
+      assert.deepEqual(sink.messages.map((m) => [m.mailFrom, m.rcpts.join()]).sort(), [
+        [ALICE.address, 'Other@elsewhere.test'],
+        [ALICE.address, 'Other@elsewhere.test'],
+        [ALICE.address, 'friend@remote.test'],
+        [ALICE.address, 'friend@remote.test'],
+      ]);
+      assert.ok(sink.messages.every((m) => /^Received: from /.test(m.data.toString('latin1')) && m.data.toString('latin1').includes('\r\n\r\nrelay\r\n')));
     } finally {
       await ts.stop();
+      await sink.stop();
     }
   });
 });

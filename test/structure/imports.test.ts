@@ -1,7 +1,9 @@
 // The import graph of src/: no cycles between files (type-only imports count:
 // a type cycle is a design cycle), and the layering the design asks for between
 // folders: core/ is the bottom (contracts), smtp/ is protocol only (types from
-// policy/, never its code), spool/ and cleanup/ never reach back into smtp/.
+// policy/, never its code), spool/ and cleanup/ never reach back into smtp/, and
+// the queue side (scheduler/, delivery/, bounce/) and the intake side never
+// import each other.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -121,9 +123,35 @@ const RULES: Array<[string, string, 'none' | 'types']> = [
   ['cleanup', 'spool', 'none'],
   ['policy', 'smtp', 'none'],
   ['policy', 'listener', 'none'],
+  // The queue side (scheduler/, delivery/, bounce/) and the intake side (listener/,
+  // smtp/, policy/) meet only in spool/ and core/: outbound never reuses the inbound
+  // engine, and intake never reaches into delivery. Transports (delivery/) know only
+  // their contract (delivery/types.ts), not who calls them; DSNs (bounce/) are queued
+  // through the Submitter, not through the scheduler. (bounce/ reads postmasterDomain
+  // from policy/ and the date format from cleanup/: plain functions, no cycle.)
+  ['scheduler', 'smtp', 'none'],
+  ['scheduler', 'listener', 'none'],
+  ['scheduler', 'policy', 'none'],
+  ['delivery', 'smtp', 'none'],
+  ['delivery', 'listener', 'none'],
+  ['delivery', 'policy', 'none'],
+  ['delivery', 'scheduler', 'none'],
+  ['delivery', 'bounce', 'none'],
+  ['bounce', 'smtp', 'none'],
+  ['bounce', 'listener', 'none'],
+  ['bounce', 'scheduler', 'none'],
+  ['bounce', 'delivery', 'none'],
+  ['smtp', 'scheduler', 'none'],
+  ['smtp', 'delivery', 'none'],
+  ['smtp', 'bounce', 'none'],
+  ['policy', 'scheduler', 'none'],
+  ['policy', 'delivery', 'none'],
+  ['policy', 'bounce', 'none'],
+  ['spool', 'delivery', 'none'],
+  ['spool', 'bounce', 'none'],
 ];
 
-test('folder layering: core is the bottom, smtp/ is protocol only, spool/ and cleanup/ never reach back', () => {
+test('folder layering: core is the bottom, smtp/ is protocol only, spool/ and cleanup/ never reach back, queue and intake sides apart', () => {
   const graph = importGraph();
   const problems: string[] = [];
   for (const [file, edges] of graph) {
