@@ -121,7 +121,9 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
     lmtp: smtp,
   };
   for (const warning of channelWarnings(config.channels)) log.warn({ event: 'config', warning }, 'configuration warning');
-  const scheduler = await Scheduler.open({ config, spool, directory, log, clock: opts.clock ?? realClock, transports }, queued); // also takes spool.onQueued
+  // Deliveries are counted at the scheduler/transport boundary (metrics/delivery-metrics.ts).
+  const scheduler = await Scheduler.open({ config, spool, directory, log, clock: opts.clock ?? realClock, transports: metrics.delivery.instrument(transports) }, queued); // also takes spool.onQueued
+  metrics.delivery.watchQueue(scheduler);
   const policy = new PolicyRunner(withPlugins(builtinChecks, opts.checks));
   const limits = new ConnectionLimits(config.limits.maxConnections, config.limits.maxConnectionsPerIp);
   const sessions = new Set<SmtpSession>();
@@ -146,7 +148,7 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
     sessionDeps(listener: Listener): SessionDeps {
       // Each new session takes the snapshot current at its start (reload never changes a live session).
       const l = config.listeners.find((x) => x.name === listener.name) ?? listener;
-      return { config, listener: l, policy: engine, submitter: spool, auth, tls, log };
+      return { config, listener: l, policy: engine, submitter: spool, auth, tls, log, observer: metrics.smtp };
     },
   };
 
