@@ -50,6 +50,7 @@ export interface StartOptions {
   /** Handle SIGHUP/SIGTERM/SIGINT (the CLI does; tests don't). */
   signals?: boolean;
   log?: Logger;
+  /** Time for the scheduler and the policy checks (rate windows, greylisting); tests pass a FakeClock. */
   clock?: Clock;
   /** Where to print the listeners, the demo mailbox and how to reach it (the CLI passes its stderr). */
   announce?: { write(s: string): unknown };
@@ -137,7 +138,8 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
   startAutoDeny({ abuse, access, store, config: () => config, log });
   observe(metrics, { decisions, abuse, access, spool });
   const spoolSpace = new SpoolFreeSpace(spool.root); // P5 spool.minFreeBytes: statfs, cached 1 s
-  const policyDeps: PolicyDeps = { directory, store, dns, abuse, events: decisions, log, now: () => Date.now(), access, spoolSpace };
+  const clock = opts.clock ?? realClock;
+  const policyDeps: PolicyDeps = { directory, store, dns, abuse, events: decisions, log, now: () => clock.now(), access, spoolSpace };
   const engine = new PolicyEngine(policy, policyDeps);
   const auth = { verify: (user: string, pw: string) => directory.verifyPassword(user, pw) };
 

@@ -6,12 +6,13 @@
 // `--relay` sends to a remote domain and times delivery to a sink (relay-mode.ts).
 // Run with --help for the options.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { parseOptions, UsageError, USAGE, type BenchOptions } from './options.js';
 import { ServerProcess, MemSampler, LOG_LEVEL, HOST, SINK } from './server-process.js';
-import { messageFactory } from './message.js';
+import { messageFactory, prefixed, type MessageFactory } from './message.js';
+import { startSenderAuthBench, DNSBL_ZONES, SENDER_DOMAIN, type SenderAuthBench } from './sender-auth.js';
 import { runLoad, latencyStats } from './load.js';
 import { runIdle } from './idle.js';
 import { startRelaySink } from './relay-sink.js';
@@ -61,12 +62,16 @@ function serverLine(sp: ServerProcess, o: BenchOptions, maxConn: number): string
     `node ${join('dist', 'src', 'cli', 'rampart.js')} serve (pid ${sp.pid}) on ${HOST}:${sp.port}; ` +
     `pregreetWaitMs 0 (no early-talker wait); log level "${LOG_LEVEL}" (logging at info costs throughput); ` +
     `maxConnections = maxConnectionsPerIp = ${maxConn}; data in ${sp.dataDir} (${fsType(sp.dataDir)}; temporary, TMPDIR moves it)` +
-    (o.cpuProfDir ? `; under node --cpu-prof (slower), profile in ${o.cpuProfDir}` : '')
+    (o.cpuProfDir ? `; under node --cpu-prof (slower), profile in ${o.cpuProfDir}` : '') +
+    (o.senderAuth === 'on'
+      ? `; --sender-auth on: SPF (mark, MAIL FROM and HELO), DKIM verification (one RSA-2048 signature per message, d=${SENDER_DOMAIN}), DMARC (p=reject, passes), DNSBL ${DNSBL_ZONES.join(' ')} (the first lists the client), answered by the bench's loopback DNS server; client outside the LAN, connection rate limit off`
+      : o.senderAuth === 'off'
+        ? `; --sender-auth off: the same signed messages from a client outside the LAN (H1 answered by the bench's loopback DNS server, connection rate limit off), SPF, DKIM, DMARC and DNSBL not checked`
+        : '; sender-auth checks not run (the client is in the LAN: trusted)')
   );
 }
 
-async function loadMode(o: BenchOptions, sp: ServerProcess, maxConn: number): Promise<number> {
-  const factory = messageFactory(o.size);
+async function loadMode(o: BenchOptions, sp: ServerProcess, maxConn: number, factory: MessageFactory): Promise<number> {
   const mem = new MemSampler(sp.pid);
   await sleep(500); // let start-up settle before the baseline
   const before = mem.sample();
@@ -105,6 +110,8 @@ async function loadMode(o: BenchOptions, sp: ServerProcess, maxConn: number): Pr
   const deliveryWaitMs = Date.now() - t0;
   mem.stop();
   const failedDir = sp.count(join(sp.dataDir, 'spool', 'failed'));
+  const authResults = o.senderAuth === 'on' ? deliveredAuthResults(sp) : undefined;
+  const authPassed = authResults === undefined || /spf=pass[\s\S]*dkim=pass[\s\S]*dmarc=pass/.test(authResults);
   const lat = latencyStats(res.latenciesMs);
   const elapsedS = res.elapsedMs / 1000;
   const rate = res.ok / elapsedS;
@@ -129,6 +136,7 @@ async function loadMode(o: BenchOptions, sp: ServerProcess, maxConn: number): Pr
           pregreetWaitMs: 0,
           logLevel: LOG_LEVEL,
           cpuProf: !!o.cpuProfDir,
+          senderAuth: o.senderAuth,
         },
         ok: res.ok,
         errors: res.errors,
@@ -148,6 +156,8 @@ async function loadMode(o: BenchOptions, sp: ServerProcess, maxConn: number): Pr
         stoppedByTimeLimit: res.stoppedByTimeLimit,
         aborted: res.aborted ?? null,
         errorKinds,
+        authResults,
+        authPassed,
       }) + '\n',
     );
   } else {
@@ -169,6 +179,7 @@ async function loadMode(o: BenchOptions, sp: ServerProcess, maxConn: number): Pr
       `  delivered    ${delivered} of ${res.ok} in ${SINK} Maildir/new (waited ${(deliveryWaitMs / 1000).toFixed(1)} s); spool queue ${queued}, incoming ${incoming}, failed ${failedDir}` +
         (drained ? ' — drained' : ' — NOT DRAINED'),
     ];
+    if (authResults !== undefined) out.push(`  sender auth  a delivered message says: ${authResults.replace(/\s+/g, ' ')}${authPassed ? '' : '  — CHECKS DID NOT PASS'}`);
     if (errorKinds.length) {
       out.push(`  error replies (${errorKinds.length} kind(s)):`);
       for (const e of errorKinds.slice(0, 20)) out.push(`    ${String(e.count).padStart(6)} x ${e.what}`);
@@ -176,7 +187,22 @@ async function loadMode(o: BenchOptions, sp: ServerProcess, maxConn: number): Pr
     }
     process.stdout.write(out.join('\n') + '\n');
   }
-  return res.errors || res.connectErrors || !drained || res.aborted ? 1 : 0;
+  return res.errors || res.connectErrors || !drained || res.aborted || !authPassed ? 1 : 0;
+}
+
+/** --sender-auth: the Authentication-Results field of one delivered message (proof the checks ran and passed). */
+function deliveredAuthResults(sp: ServerProcess): string {
+  const dir = sp.maildirNew();
+  let name: string | undefined;
+  try {
+    name = readdirSync(dir)[0];
+  } catch {
+    name = undefined;
+  }
+  if (!name) return 'no message delivered';
+  const text = readFileSync(join(dir, name), 'latin1');
+  const head = text.slice(0, text.indexOf('\r\n\r\n') + 2);
+  return /^Authentication-Results:((?:[^\r\n]*)(?:\r\n[ \t][^\r\n]*)*)/im.exec(head)?.[1].trim() ?? 'no Authentication-Results field';
 }
 
 async function idleMode(o: BenchOptions, sp: ServerProcess, maxConn: number): Promise<number> {
@@ -231,20 +257,33 @@ async function main(argv: string[]): Promise<number> {
   if (!o) return 0;
   const maxConn = Math.max(1000, o.concurrency, o.idle ?? 0) + 100;
   const sink = o.relay ? await startRelaySink(o.messages) : undefined;
-  const sp = await ServerProcess.start({
-    maxConnections: maxConn,
-    maxMessageSize: Math.max(DEFAULT_MAX_MESSAGE, o.size * 2),
-    cpuProfDir: o.cpuProfDir,
-    relay: sink ? { sinkPort: sink.port, connections: o.relayConnections } : undefined,
-  }).catch(async (e: Error) => {
+  let factory = messageFactory(o.size);
+  let auth: SenderAuthBench | undefined;
+  if (o.senderAuth) {
+    auth = await startSenderAuthBench(factory, HOST, o.senderAuth === 'on');
+    factory = prefixed(factory, auth.signature);
+  }
+  let sp: ServerProcess;
+  try {
+    sp = await ServerProcess.start({
+      maxConnections: maxConn,
+      maxMessageSize: Math.max(DEFAULT_MAX_MESSAGE, o.size * 2),
+      cpuProfDir: o.cpuProfDir,
+      relay: sink ? { sinkPort: sink.port, connections: o.relayConnections } : undefined,
+      limitsYaml: auth ? ['  maxConnectionRatePerIp: 0'] : undefined,
+      yaml: auth?.yaml,
+    });
+  } catch (e) {
     await sink?.stop();
+    await auth?.stop();
     throw e;
-  });
+  }
   let cleaning: Promise<void> | undefined;
   const cleanup = () =>
     (cleaning ??= (async () => {
       const st = await sp.stop();
       await sink?.stop();
+      await auth?.stop();
       if (st.killed) process.stderr.write('bench: the server did not stop within 5 s of SIGTERM; killed\n');
       if (o!.keep) process.stderr.write(`bench: data kept in ${sp.tmp}\n`);
       else await sp.removeData();
@@ -253,7 +292,7 @@ async function main(argv: string[]): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const code = sink ? await relayMode(o, sp, sink, serverLine(sp, o, maxConn)) : o.idle !== undefined ? await idleMode(o, sp, maxConn) : await loadMode(o, sp, maxConn);
+    const code = sink ? await relayMode(o, sp, sink, serverLine(sp, o, maxConn)) : o.idle !== undefined ? await idleMode(o, sp, maxConn) : await loadMode(o, sp, maxConn, factory);
     if (sp.exit) {
       process.stderr.write(`bench: the server exited during the run (${JSON.stringify(sp.exit)}); last output:\n${sp.output().join('\n')}\n`);
       return 1;

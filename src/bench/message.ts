@@ -66,3 +66,16 @@ export function messageFactory(size: number): MessageFactory {
     },
   };
 }
+
+/** The same messages with `prefix` (header fields, CRLF-terminated) on top of each, e.g. a DKIM-Signature. */
+export function prefixed(f: MessageFactory, prefix: string): MessageFactory {
+  const p = Buffer.from(prefix, 'latin1');
+  return {
+    size: f.size + p.length,
+    dotLines: f.dotLines,
+    wire(n: number): [Buffer, Buffer] {
+      const [head, body] = f.wire(n);
+      return [Buffer.concat([p, head]), body];
+    },
+  };
+}

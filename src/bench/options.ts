@@ -22,6 +22,11 @@ export interface BenchOptions {
   relayConnections: number;
   /** Relay mode: hold delivery while sending (memory by queue length), then release and time the drain. */
   queueFirst: boolean;
+  /**
+   * Issue 11's comparison: the client outside the LAN, signed messages, a loopback DNS server the
+   * bench starts; 'on': SPF, DKIM, DMARC and two DNSBL zones checked, 'off': the same without them.
+   */
+  senderAuth?: 'on' | 'off';
 }
 
 export const USAGE = `usage: npm run bench -- [options]
@@ -41,6 +46,9 @@ export const USAGE = `usage: npm run bench -- [options]
                        (sink-received), time in queue and RSS
   --relay-connections N  relay mode: most connections Rampart opens to the sink (default 20)
   --queue-first        relay mode: hold delivery while sending (RSS by queue length), then release and time the drain
+  --sender-auth on|off issue 11's comparison: the client outside the LAN, DKIM-signed messages, a loopback DNS
+                       server the bench starts (also answering H1); on: SPF, DKIM, DMARC and two DNSBL zones
+                       checked; off: the same run without them
   -h, --help           this text`;
 
 export class UsageError extends Error {}
@@ -51,6 +59,11 @@ function int(name: string, v: string | undefined, def: number, min: number): num
   const n = Number(v);
   if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name}: expected a number >= ${min}, got ${v}`);
   return n;
+}
+
+function onOff(v: string | undefined): 'on' | 'off' | undefined {
+  if (v === undefined || v === 'on' || v === 'off') return v;
+  throw new UsageError(`--sender-auth: expected on or off, got "${v}"`);
 }
 
 /** Parses argv (without node and script); returns undefined after printing --help. */
@@ -76,6 +89,7 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
         relay: { type: 'boolean' },
         'relay-connections': { type: 'string' },
         'queue-first': { type: 'boolean' },
+        'sender-auth': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -102,11 +116,13 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     relay: v.relay ?? false,
     relayConnections: int('relay-connections', v['relay-connections'], 20, 1),
     queueFirst: v['queue-first'] ?? false,
+    senderAuth: onOff(v['sender-auth']),
   };
   if ((opts.queueFirst || v['relay-connections'] !== undefined) && !opts.relay) throw new UsageError('--queue-first and --relay-connections go with --relay');
   if (opts.relay && opts.idle !== undefined) throw new UsageError('give --relay or --idle, not both');
   if (opts.concurrency > 10000) throw new UsageError('--concurrency: at most 10000');
   if (opts.idle !== undefined && opts.idle > 15000) throw new UsageError('--idle: at most 15000 (file descriptors)');
   if (opts.size > 200 * 1024 * 1024) throw new UsageError('--size: at most 200 MiB');
+  if (opts.senderAuth !== undefined && opts.idle !== undefined) throw new UsageError('--sender-auth measures throughput: not with --idle');
   return opts;
 }

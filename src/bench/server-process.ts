@@ -28,6 +28,9 @@ export interface ServerSettings {
   cpuProfDir?: string;
   /** Relay mode: remote mail goes to a channel with relay host [127.0.0.1]:sinkPort, at most `connections` at once. */
   relay?: { sinkPort: number; connections: number };
+  /** Extra keys under `limits:` (YAML lines, indented) and extra top-level YAML lines (--sender-auth). */
+  limitsYaml?: string[];
+  yaml?: string[];
 }
 
 export interface MemSample {
@@ -186,6 +189,7 @@ export class ServerProcess {
         `  maxConnections: ${settings.maxConnections}`,
         `  maxConnectionsPerIp: ${settings.maxConnections}`,
         `  maxMessageSize: ${settings.maxMessageSize}`,
+        ...(settings.limitsYaml ?? []),
         `log:`,
         `  level: ${LOG_LEVEL}`,
         ...(settings.relay
@@ -197,6 +201,7 @@ export class ServerProcess {
               `    maxConnections: ${settings.relay.connections}`,
             ]
           : []),
+        ...(settings.yaml ?? []),
         ``,
       ].join('\n');
       await writeFile(configPath, yaml);

@@ -6,9 +6,9 @@
 // Content-Transfer-Encoding (how a long line in it is wrapped). Boundary lines are
 // passed through unchanged.
 //
-// Headers are held one field at a time, so the steps run in the order S8 (parameters),
-// S7 (long header lines are cut or folded after S8 has rewritten what it must), S6
-// (size of what is written). A field over MAX_FIELD octets (possible only with S5 in
+// Headers are held one field at a time, so the steps run in the order A5 (our own
+// Authentication-Results removed), S8 (parameters), S7 (long header lines are cut or
+// folded after S8 has rewritten what it must), S6 (size of what is written). A field over MAX_FIELD octets (possible only with S5 in
 // warn mode or a very high maxHeaderLines) is passed on in pieces without S8.
 
 import type { LineConsumer, LongLineEvents } from './line-stream.js';
@@ -17,6 +17,7 @@ import { contentLength, fixLine, MAX_LINE, type WrapContext } from './long-lines
 import type { HeaderLineCounter } from './header-lines.js';
 import type { HeaderSizeLimit } from './header-size.js';
 import { contentTypeInfo, limitMimeParameters, unfoldValue, type ParamLimits } from './mime-parameters.js';
+import type { OwnAuthResults } from './own-auth-results.js';
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -45,6 +46,8 @@ export interface StructureOptions {
   truncatedParams: string[];
   /** S7 for header lines (they arrive whole, so S8 and S6 see them before they are cut). */
   longLines: LongLineEvents;
+  /** A5: Authentication-Results fields of the outermost header claiming our authserv-id are dropped. */
+  ownAuthResults?: OwnAuthResults;
 }
 
 const enum Phase {
@@ -170,6 +173,10 @@ export class MimeStructure implements LineConsumer {
     this.field = [];
     this.fieldSize = 0;
     const first = lines[0];
+    if (this.kind === 'primary' && this.o.ownAuthResults?.claims(lines)) {
+      if (partial) this.overflow = 'drop'; // the rest of a field too long to hold goes too
+      return;
+    }
     let name = '';
     if (first[0] === 0x43 || first[0] === 0x63) {
       // C or c: only Content-* fields matter here

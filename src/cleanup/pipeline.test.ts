@@ -16,7 +16,7 @@ function snapshot(raw: Record<string, unknown>) {
 }
 
 describe('cleanup settings', () => {
-  test('S5-S8 defaults: 150 lines, no header limit, truncate, 1024/128, outermost header only', () => {
+  test('S5-S8 defaults: 150 lines, no header limit, truncate, 1024/128, outermost header only; A5 authserv-id the host name', () => {
     const snap = snapshot({});
     assert.deepEqual(cleanupSettings(snap, snap.listeners[0]), {
       maxHeaderLines: 150,
@@ -25,6 +25,7 @@ describe('cleanup settings', () => {
       parameterLengthLimit: 1024,
       nameParameterLengthLimit: 128,
       mimeProcessing: false,
+      authservId: snap.hostname,
     });
   });
 

@@ -1,12 +1,13 @@
 // The cleanup stage for one message: S5 (header lines), S6 (header size), S7 (long
-// lines), S8 (MIME parameter lengths), streaming. Its refusals (S5, S7 reject) are
+// lines), S8 (MIME parameter lengths), A5 (incoming Authentication-Results claiming
+// our authserv-id removed, RFC 8601 section 5), streaming. Its refusals (S5, S7 reject) are
 // decided by the caller's `decide` (finalize(): warn mode, log line, counts). The Intake feeds it the client's
 // message (after the DATA decoder: dot-unstuffed, CRLF line ends; or BDAT content) and
 // it writes the cleaned bytes to the spool sink. Our Received header is written before
 // and never passes through here. At the end it answers with the refusal, if any.
 //
 // Order: header lines arrive whole (up to 64 KiB) -> field assembly -> S5 (counts the
-// client's header lines) -> S8 (Content-Type/-Disposition parameters) -> S7 (long
+// client's header lines) -> A5 (own-auth-results.ts) -> S8 (Content-Type/-Disposition parameters) -> S7 (long
 // header lines cut or folded) -> S6 (primary header size) -> out. Body lines: S7 in the
 // stream (cut or wrapped as they arrive, by the part's transfer encoding). Once a refusal is certain (S5 or S7
 // reject, not in warn mode) nothing more is written: the rest is read and dropped.
@@ -20,6 +21,7 @@ import { MimeStructure } from './mime-structure.js';
 import { HeaderLineCounter, HEADER_LINES_CHECK, tooManyHeaderLines } from './header-lines.js';
 import { HeaderSizeLimit, effectiveHeaderLimit } from './header-size.js';
 import type { LongLinesMode } from './long-lines.js';
+import { OwnAuthResults } from './own-auth-results.js';
 
 export const LONG_LINES_CHECK = 'eod.longLines';
 
@@ -34,6 +36,8 @@ export interface CleanupSettings {
   parameterLengthLimit: number;
   nameParameterLengthLimit: number;
   mimeProcessing: boolean;
+  /** A5: our authserv-id (senderAuth.authservId, default the host name); undefined: nothing removed. */
+  authservId?: string;
 }
 
 /** The settings for a message received on `listener` under `config`. */
@@ -46,6 +50,7 @@ export function cleanupSettings(config: Snapshot, listener: Listener): CleanupSe
     parameterLengthLimit: l.parameterLengthLimit,
     nameParameterLengthLimit: l.nameParameterLengthLimit,
     mimeProcessing: l.mimeProcessing,
+    authservId: config.senderAuth.authservId ?? config.hostname,
   };
 }
 
@@ -62,6 +67,8 @@ export interface CleanupStats {
   headerFieldsDropped: number;
   headerBytesDropped: number;
   paramsTruncated: string[];
+  /** A5: Authentication-Results fields claiming our authserv-id, removed. */
+  authResultsRemoved: number;
 }
 
 /** Where the summary of changes is logged. */
@@ -82,6 +89,7 @@ export class CleanupPipeline {
   private readonly events: LongLineEvents;
   private readonly truncatedParams: string[] = [];
   private readonly structure: MimeStructure;
+  private readonly ownAuthResults: OwnAuthResults | undefined;
   private longSeen = false;
 
   constructor(
@@ -108,7 +116,9 @@ export class CleanupPipeline {
         return 'truncate';
       },
     };
+    this.ownAuthResults = settings.authservId ? new OwnAuthResults(settings.authservId) : undefined;
     const structure = new MimeStructure({
+      ownAuthResults: this.ownAuthResults,
       track: settings.longLines === 'wrap' || settings.mimeProcessing,
       mimeProcessing: settings.mimeProcessing,
       paramLimits: settings,
@@ -150,7 +160,7 @@ export class CleanupPipeline {
       if (!this.lines.swallow) await writeAll(sink, out.take(), 0);
     }
     const s = this.stats;
-    if (s.linesTruncated || s.linesWrapped || s.headerFieldsDropped || s.paramsTruncated.length) {
+    if (s.linesTruncated || s.linesWrapped || s.headerFieldsDropped || s.paramsTruncated.length || s.authResultsRemoved) {
       this.log?.({ event: 'cleanup', ...s, refused: this.refusal?.check }, 'cleanup changed the message');
     }
     return this.refusal;
@@ -164,6 +174,7 @@ export class CleanupPipeline {
       headerFieldsDropped: this.headerSize.droppedFields,
       headerBytesDropped: this.headerSize.droppedBytes,
       paramsTruncated: this.truncatedParams,
+      authResultsRemoved: this.ownAuthResults?.removed ?? 0,
     };
   }
 }

@@ -22,6 +22,7 @@ import { registerQueue } from './queue-commands.js';
 import { registerDecisions } from './decisions-commands.js';
 import { reloadConfig } from '../ops/config.js';
 import { dovecotDefaultAccepts } from '../core/mailbox-name.js';
+import { registerDkim } from './dkim-commands.js';
 
 async function readStdinPassword(io: CliIo): Promise<string> {
   const chunks: Buffer[] = [];
@@ -209,6 +210,7 @@ function buildProgram(out: CliOutput): Command {
   registerQueue(program, out);
   registerAdmin(program, out);
   registerDecisions(program, out);
+  registerDkim(program, out); // A8 DKIM signing keys (dkim-commands.ts)
   return program;
 }
 

@@ -10,6 +10,7 @@ import { listenerRelayFields, relayFields, AccessSchema, AuthSchema, refineRelay
 import { listenerCleanupFields, limitsCleanupFields } from './cleanup-schema.js';
 import { AdminSchema, refineAdmin } from './admin-schema.js';
 import { DeliveryTimeoutsSchema, ConnectionCacheSchema } from './delivery-network-schema.js';
+import { senderAuthFields, refineSenderAuth } from './sender-auth-schema.js';
 
 const port = z.number().int().min(0, 'expected a port 0..65535 (0 picks a free port)').max(65535, 'expected a port 0..65535 (0 picks a free port)');
 const positiveInt = z.number().int().positive();
@@ -175,6 +176,7 @@ export const ConfigSchema = z
       .strict()
       .prefault({})
       .describe('The DNS resolver of the policy checks (H1, H2, and delivery MX lookups).'),
+    ...senderAuthFields, // A1-A9 senderAuth, dnsbl, score, greylist (sender-auth-schema.ts)
     log: z
       .object({
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info').describe('Least severe level written. info logs one line per connection, decision, queued and delivered message; debug adds detail; silent writes nothing.'),
@@ -189,6 +191,7 @@ export const ConfigSchema = z
     refineRelayAccess(cfg, ctx); // R1/R8 (relay-access-schema.ts)
     refineChannels(cfg, ctx); // Q3 (channels-schema.ts)
     refineAdmin(cfg, ctx); // admin listener loopback-only unless allowRemote (admin-schema.ts)
+    refineSenderAuth(cfg, ctx); // A6/A7/A9 (sender-auth-schema.ts)
     const seen = new Set<string>();
     cfg.listeners.forEach((l, i) => {
       if (seen.has(l.name)) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'name'], message: `duplicate listener name "${l.name}"` });

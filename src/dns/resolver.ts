@@ -14,6 +14,8 @@ export interface DnsResolver {
   ptr(ip: string): Promise<Lookup<string>>;
   /** TXT records, each record's character-strings joined (RFC 7208 3.3, RFC 6376 3.6.2.2). */
   txt(name: string): Promise<Lookup<string>>;
+  /** TXT records as sent, each a list of its character-strings (mailauth wants them unjoined). */
+  txtChunks(name: string): Promise<Lookup<string[]>>;
   /** The CNAME target of `name`, when `name` is an alias (RFC 5321 5.1: an MX must not name one). */
   cname(name: string): Promise<Lookup<string>>;
   /** A records with their TTL in seconds (DNSBL answers are cached for that long). */
@@ -78,6 +80,9 @@ export class NodeDnsResolver implements DnsResolver {
   }
   txt(name: string) {
     return this.run(async () => (await this.r.resolveTxt(name)).map((chunks) => chunks.join('')));
+  }
+  txtChunks(name: string) {
+    return this.run(() => this.r.resolveTxt(name));
   }
   cname(name: string) {
     return this.run(() => this.r.resolveCname(name));

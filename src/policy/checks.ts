@@ -21,18 +21,32 @@ import { disconnectBadAuthLimit } from './auth/disconnect-bad-auth-limit.js';
 import { spoofing } from './mail/spoofing.js';
 import { connectionRate } from './connect/connection-rate.js';
 import { mailSpoolFreeSpace, dataSpoolFreeSpace } from './data/spool-free-space.js';
+import { connectDnsbl } from './connect/dnsbl.js';
+import { spf } from './mail/spf.js';
+import { rcptDnsbl } from './rcpt/dnsbl.js';
+import { rcptGreylist } from './rcpt/greylist.js';
+import { dkim } from './eod/dkim.js';
+import { dmarc } from './eod/dmarc.js';
+import { scoreCheck } from './eod/score.js';
+import { dkimSign } from './eod/dkim-sign.js';
 
 export const builtinChecks: Readonly<Record<Stage, readonly Check[]>> = {
-  connect: [accessList, connectionRate],
+  // connect.dnsbl last: a denied or too-fast client costs no DNS lookup.
+  connect: [accessList, connectionRate, connectDnsbl],
   helo: [heloBlocklist],
   auth: [disconnectBadAuthLimit], // runs after each failed AUTH (R4)
   // spool free space first: when the disk is full nothing else matters, and it is a cached statfs.
-  mail: [mailSpoolFreeSpace, mailMaxMessageSize, authenticatedSenderMustUsePostoffice, spoofing, ptr, senderDomainResolvable],
+  // SPF after H1: a sender domain that does not exist is refused before any SPF lookup.
+  mail: [mailSpoolFreeSpace, mailMaxMessageSize, authenticatedSenderMustUsePostoffice, spoofing, ptr, senderDomainResolvable, spf],
   // relay first (R1, cannot be removed); maxRecipients next (H7's 452 before any lookup);
+  // dnsbl before localRecipient (a listed client learns nothing about our mailboxes);
+  // greylist after every permanent refusal (an unknown user gets 550, not 451);
   // recipientsPerHour last: it counts the recipient it accepts, so every refusing check must run before it.
-  rcpt: [relay, maxRecipients, localRecipient, rcptMaxMessageSize, recipientsPerHour],
+  rcpt: [relay, maxRecipients, rcptDnsbl, localRecipient, rcptMaxMessageSize, rcptGreylist, recipientsPerHour],
   data: [dataSpoolFreeSpace, recipientCutoff, largeMessageSafety],
-  eod: [],
+  // dkim: the one pass over the message (DKIM, ARC, DMARC evaluation, Authentication-Results);
+  // dmarc and score act on it; dkimSign (our own mail only) last, so its signature ends on top.
+  eod: [dkim, dmarc, scoreCheck, dkimSign],
 };
 
 /**

@@ -95,7 +95,7 @@ export function finalize(decision: Decision, scope: DecisionScope): Decision | u
 export function finalizeMark(m: Mark, scope: DecisionScope): void {
   const from = scope.envelope ? formatAddress(scope.envelope.mailFrom) : undefined;
   scope.deps.log.info(
-    { event: 'decision', session: scope.session.id, client: scope.session.remoteAddress, stage: scope.stage, check: m.check, feature: m.feature, action: 'mark', score: m.score, header: m.header?.name, reason: m.reason, from },
+    { event: 'decision', session: scope.session.id, client: scope.session.remoteAddress, stage: scope.stage, check: m.check, feature: m.feature, action: 'mark', score: m.score, header: m.header?.name, reason: m.reason, from, queueId: scope.queueId },
     'decision',
   );
   count(`${m.check} mark`);

@@ -64,9 +64,23 @@ test('the key resolver finds real keys and misses made-up ones (the registry tes
   assert.equal(schemaAt('listeners[].bogus'), undefined);
 });
 
-test('registry: every check has a config key that exists, a SPEC feature and a test that names it', () => {
+/** Feature IDs of a catalogue ("- H2 ..." lines). */
+function featureIds(text: string): Set<string> {
+  return new Set([...text.matchAll(/^- ([A-Z]\d+b?) /gm)].map((m) => m[1]));
+}
+
+test('the feature list beyond the seeds (docs/features.md) names A1-A9 and nothing the shared catalogue has', () => {
+  const ours = featureIds(readFileSync(join(ROOT, 'docs', 'features.md'), 'utf8'));
+  assert.deepEqual([...ours], ['A1', 'A2', 'A3', 'A4', 'A5', 'A6', 'A7', 'A8', 'A9']);
+  const specPath = resolve(ROOT, '../shared/SPEC.md');
+  if (existsSync(specPath)) for (const id of featureIds(readFileSync(specPath, 'utf8'))) assert.ok(!ours.has(id), `${id} is in SPEC.md already`);
+});
+
+test('registry: every check has a config key that exists, a feature in a catalogue and a test that names it', () => {
   const specPath = resolve(ROOT, '../shared/SPEC.md');
   const spec = existsSync(specPath) ? readFileSync(specPath, 'utf8') : undefined;
+  // Rampart's own features beyond the seeds (A1-A9): docs/features.md, in the catalogue's form.
+  const ours = featureIds(readFileSync(join(ROOT, 'docs', 'features.md'), 'utf8'));
   const tests = [...files(join(ROOT, 'src'), (p) => p.endsWith('.test.ts')), ...files(join(ROOT, 'test'), (p) => p.endsWith('.ts'))]
     .filter((p) => !p.endsWith('registry.test.ts'))
     .map((p) => readFileSync(p, 'utf8'));
@@ -74,7 +88,9 @@ test('registry: every check has a config key that exists, a SPEC feature and a t
   for (const c of allChecks()) {
     if (c.config.length === 0) problems.push(`${c.name}: no config key`);
     for (const key of c.config) if (!schemaAt(key)) problems.push(`${c.name}: config key ${key} is not in the schema`);
-    if (!/^[PSRHQC]\d+b?$/.test(c.feature)) problems.push(`${c.name}: feature "${c.feature}" is not a SPEC ID`);
+    if (/^A\d+$/.test(c.feature)) {
+      if (!ours.has(c.feature)) problems.push(`${c.name}: feature ${c.feature} is not in docs/features.md`);
+    } else if (!/^[PSRHQC]\d+b?$/.test(c.feature)) problems.push(`${c.name}: feature "${c.feature}" is not a SPEC ID or a tag of docs/features.md`);
     else if (spec && !new RegExp(`^- ${c.feature} `, 'm').test(spec)) problems.push(`${c.name}: feature ${c.feature} is not in SPEC.md`);
     if (!c.name.startsWith(`${c.stage}.`)) problems.push(`${c.name}: not named after its stage ${c.stage}`);
     if (!tests.some((t) => t.includes(c.name))) problems.push(`${c.name}: no test file names it`);

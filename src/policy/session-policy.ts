@@ -6,7 +6,8 @@
 import type { Decision } from '../core/decision.js';
 import type { Address } from '../core/address.js';
 import type { Envelope, SessionInfo } from '../core/envelope.js';
-import type { Mark } from '../core/mark.js';
+import { markHeader, type Mark } from '../core/mark.js';
+import type { MessageView } from '../core/message-view.js';
 import type { Listener, Snapshot } from '../config/load.js';
 import { finalize, finalizeMark, inWarnMode } from './finalize.js';
 import type { PolicyRunner } from './runner.js';
@@ -25,15 +26,20 @@ export class PolicyEngine implements SessionPolicy {
   ) {}
 
   check(stage: Stage, input: StageInput): Promise<Decision | undefined> {
-    const scope = { stage, config: input.config, session: input.session, envelope: input.envelope, deps: this.deps };
-    return this.runner.run({ ...scope, rcpt: input.rcpt, message: input.message, queueId: input.queueId, mark: this.markSink(input.envelope, scope) });
+    const scope = { stage, config: input.config, session: input.session, envelope: input.envelope, queueId: input.queueId, deps: this.deps };
+    return this.runner.run({ ...scope, rcpt: input.rcpt, message: input.message, mark: this.markSink(input.envelope, scope, input.message) });
   }
 
-  /** ctx.mark: keeps the mark on the envelope (headers after Received, score for eod) and finalizes it. */
-  private markSink(env: Envelope | undefined, scope: Omit<GuardInput, 'stage'> & { stage: Stage; deps: PolicyDeps }): ((m: Mark) => void) | undefined {
+  /**
+   * ctx.mark: keeps the mark on the envelope (headers after Received, score for eod) and finalizes it.
+   * At end of data the Received block is written already: the header goes on top (addHeader).
+   */
+  private markSink(env: Envelope | undefined, scope: Omit<GuardInput, 'stage'> & { stage: Stage; deps: PolicyDeps }, message?: MessageView): ((m: Mark) => void) | undefined {
     if (!env) return undefined;
     return (m: Mark) => {
       (env.marks ??= []).push(m);
+      const h = message && markHeader(m);
+      if (h) message.addHeader(h.name, h.value);
       finalizeMark(m, scope);
     };
   }

@@ -15,6 +15,7 @@ const noDns: DnsResolver = {
   aaaa: () => Promise.reject(new Error('no DNS in this test')),
   ptr: () => Promise.reject(new Error('no DNS in this test')),
   txt: () => Promise.reject(new Error('no DNS in this test')),
+  txtChunks: () => Promise.reject(new Error('no DNS in this test')),
   cname: () => Promise.reject(new Error('no DNS in this test')),
   aWithTtl: () => Promise.reject(new Error('no DNS in this test')),
 };

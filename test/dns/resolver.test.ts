@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { NodeDnsResolver } from '../../src/dns/resolver.js';
-import { startDns, reverseName, type TestDns } from '../helpers/dns-server.js';
+import { startDns, reverseName, type TestDns } from '../../src/bench/loopback-dns.js';
 
 let dns: TestDns;
 let r: NodeDnsResolver;
@@ -43,6 +43,14 @@ test('resolver: TXT strings joined per record, CNAME target, A with TTL', async 
   assert.deepEqual(await r.a('alias.test'), { kind: 'ok', records: ['192.0.2.10'] }, 'an alias is followed for A');
   assert.deepEqual(await r.aWithTtl('short.test'), { kind: 'ok', records: [{ address: '127.0.0.2', ttl: 17 }] });
   assert.equal((await r.txt('nope.test')).kind, 'nxdomain');
+});
+
+test('resolver: TXT character-strings unjoined (for mailauth)', async () => {
+  const chunks = await r.txtChunks('txt.test');
+  assert.equal(chunks.kind, 'ok');
+  assert.deepEqual(chunks.kind === 'ok' && [...chunks.records].sort(), [['other'], ['v=spf1 ', 'ip4:192.0.2.0/24 -all']]);
+  assert.equal((await r.txtChunks('nope.test')).kind, 'nxdomain');
+  assert.equal((await r.txtChunks('broken.test')).kind, 'error');
 });
 
 test('H1 resolver: NXDOMAIN, no data, SERVFAIL and timeout are told apart', async () => {

@@ -1,7 +1,7 @@
 // Starts a real Rampart server in-process on loopback, on free ports, with its
 // data in a fresh temporary directory and a small directory of test users.
 // Unless the test sets `dns`, the server resolves through an in-process DNS
-// server (test/helpers/dns-server.ts) so remote delivery never leaves loopback:
+// server (src/bench/loopback-dns.ts) so remote delivery never leaves loopback:
 // its zone is empty (every remote domain is NXDOMAIN) unless the test fills it.
 
 import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { Writable } from 'node:stream';
 import { validateConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/log/logger.js';
 import { startServer, type RunningServer, type StartOptions } from '../../src/main.js';
-import { startDns, type TestDns, type Zone } from './dns-server.js';
+import { startDns, type TestDns, type Zone } from '../../src/bench/loopback-dns.js';
 
 export interface TestServer {
   server: RunningServer;
@@ -61,6 +61,10 @@ export async function startTestServer(overrides: Record<string, unknown> = {}, s
     // (client.test, ...) to the system resolver; tests of H1 turn it back on with
     // a test DNS server (test/hygiene/).
     policy: { senderDomainResolvable: false },
+    // A1-A3 are on by default and would ask the system resolver about every test's
+    // made-up domains; the sender-auth tests (test/sender-auth/) turn them on with a
+    // test DNS server.
+    senderAuth: { spf: { mode: 'off' }, dkim: { verify: false }, dmarc: { enabled: false } },
     // R1: every test client connects from 127.0.0.1, which the default LAN
     // (127.0.0.1/32, ::1/128) would trust to relay. Tests play clients from the
     // Internet unless they set relay.lanNetworks (e.g. ['127.0.0.1/32']) themselves.

@@ -104,6 +104,8 @@ export function tempDir(): { dir: string; file(name: string, data: string | Buff
 export interface Delivered {
   returnPath: string;
   deliveredTo: string;
+  /** Fields end-of-data checks added above our Received field (Authentication-Results, X-Rampart-Score...), as stored. */
+  added: string;
   /** The Received field, folded lines joined with CRLF, without its final CRLF. */
   received: string;
   /** Everything after the Received field: the message as the client sent it. */
@@ -113,9 +115,9 @@ export interface Delivered {
 /** Splits a Maildir file (as read by ts.maildir(), latin1) into the added trace fields and the message. */
 export function splitDelivered(file: string): Delivered {
   const b = Buffer.from(file, 'latin1');
-  const m = /^Return-Path: <([^>\r\n]*)>\r\nDelivered-To: ([^\r\n]+)\r\n(Received: [^\r\n]*(?:\r\n[ \t][^\r\n]*)*)\r\n/.exec(file);
+  const m = /^Return-Path: <([^>\r\n]*)>\r\nDelivered-To: ([^\r\n]+)\r\n((?:(?:Authentication-Results|DKIM-Signature|X-Rampart-[A-Za-z-]+): [^\r\n]*(?:\r\n[ \t][^\r\n]*)*\r\n)*)(Received: [^\r\n]*(?:\r\n[ \t][^\r\n]*)*)\r\n/.exec(file);
   if (!m) throw new Error(`unexpected delivered file head: ${JSON.stringify(file.slice(0, 300))}`);
-  return { returnPath: m[1], deliveredTo: m[2], received: m[3], message: b.subarray(m[0].length) };
+  return { returnPath: m[1], deliveredTo: m[2], added: m[3], received: m[4], message: b.subarray(m[0].length) };
 }
 
 /** Waits for deliveries to finish, then returns the mailbox's delivered files (bounded wait). */
