@@ -1,6 +1,6 @@
 // Helpers shared by the CLI's command files.
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { z } from 'zod';
 import { loadConfig, type Snapshot } from '../config/load.js';
@@ -86,6 +86,7 @@ export async function withOps<T>(cmd: Command, fn: (ops: CliOps) => T | Promise<
       return list;
     },
     config: () => snap,
+    localDomain: (d) => (dir !== undefined || existsSync(snap.directoryPath) ? ctx.directory.isLocalDomain(d) : false),
   };
   try {
     return await fn({ kind: 'files', ctx });

@@ -19,6 +19,8 @@ export interface OpsContext {
   config(): Snapshot;
   /** Present only in a running server. */
   reload?: () => Snapshot;
+  /** Whether a domain is local, for queue listings; default: the directory's answer (the CLI avoids creating a directory file). */
+  localDomain?: (domain: string) => boolean;
   /** The running server's recent decisions (present with an admin listener). */
   recent?: RecentDecisions;
 }
