@@ -5,7 +5,8 @@
 import { Command, CommanderError } from 'commander';
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { ConfigError, loadConfig, type Snapshot } from '../config/load.js';
+import { ConfigError, loadConfig, loadConfigWithInput, type Snapshot } from '../config/load.js';
+import { effectiveText, effectiveValues } from '../config/effective.js';
 import { checkListText } from '../policy/registry.js';
 import { DirectoryError } from '../directory/store.js';
 import { CliOutput, UsageError, snapshotOf, withOps, run, runAll, type CliIo, type GlobalOpts } from './common.js';
@@ -71,16 +72,23 @@ function buildProgram(out: CliOutput): Command {
     .command('check')
     .description('validate the configuration and print a summary')
     .option('--checks', 'also list every check and guard, stage by stage in the order they run, with its feature and config keys')
-    .action((opts: { checks?: boolean }, cmd: Command) => {
+    .option('--all', 'also print every key with its effective value and its source (file, embedded default, or default)')
+    .option('--json', 'with --all: the keys as JSON [{key, value, source}]')
+    .action((opts: { checks?: boolean; all?: boolean; json?: boolean }, cmd: Command) => {
       const { config: path } = cmd.optsWithGlobals<GlobalOpts>();
-      let snap: Snapshot;
+      let loaded: ReturnType<typeof loadConfigWithInput>;
       try {
-        snap = loadConfig(path);
+        loaded = loadConfigWithInput(path);
       } catch (e) {
         if (!(e instanceof ConfigError)) throw e;
         out.io.stderr.write(e.message + '\n');
         out.exitCode = 2;
         return;
+      }
+      const snap = loaded.snap;
+      if (opts.json) {
+        if (!opts.all) throw new UsageError('--json goes with --all.');
+        return out.printJson(effectiveValues(snap, loaded.input, loaded.fromFile));
       }
       out.print(`ok: ${snap.source}`);
       const listeners = snap.listeners.map((l) => `${l.name} (${l.kind}) ${l.addresses.map((a) => hostPort(a, l.port)).join(' ')}`);
@@ -88,6 +96,7 @@ function buildProgram(out: CliOutput): Command {
       for (const w of networkWarnings(snap)) out.print(`warning: ${w}`); // R1: proxy inside the LAN
       if (snap.policy.warn.length) out.print(`warn mode: ${snap.policy.warn.join(', ')}`);
       if (opts.checks) out.io.stdout.write(checkListText());
+      if (opts.all) out.io.stdout.write(effectiveText(effectiveValues(snap, loaded.input, loaded.fromFile)));
     });
 
   config
