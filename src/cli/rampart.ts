@@ -5,7 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { ConfigError, loadConfig, loadConfigWithInput, type Snapshot } from '../config/load.js';
+import { ConfigError, loadConfigWithInput } from '../config/load.js';
 import { effectiveText, effectiveValues } from '../config/effective.js';
 import { checkListText } from '../policy/registry.js';
 import { DirectoryError } from '../directory/store.js';
