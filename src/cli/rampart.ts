@@ -24,6 +24,7 @@ import { registerDecisions } from './decisions-commands.js';
 import { reloadConfig } from '../ops/config.js';
 import { dovecotDefaultAccepts } from '../core/mailbox-name.js';
 import { registerDkim } from './dkim-commands.js';
+import { registerCheck } from './check-command.js';
 
 async function readStdinPassword(io: CliIo): Promise<string> {
   const chunks: Buffer[] = [];
@@ -220,6 +221,7 @@ function buildProgram(out: CliOutput): Command {
   registerAdmin(program, out);
   registerDecisions(program, out);
   registerDkim(program, out); // A8 DKIM signing keys (dkim-commands.ts)
+  registerCheck(program, out); // the policy simulator (src/simulator/)
   return program;
 }
 
