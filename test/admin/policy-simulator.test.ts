@@ -8,7 +8,7 @@
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestServer, USERS, type TestServer } from '../helpers/server.js';
@@ -228,7 +228,7 @@ test('rampart check: text report, --json, exit status, nothing queued and nothin
   try {
     const cfg = join(dir, 'rampart.yaml');
     const snap = ts.server.config();
-    writeFileSync(cfg, JSON.stringify({ hostname: snap.hostname, dataDir: snap.dataDir, listeners: [{ name: 'mx', kind: 'mx', addresses: ['127.0.0.1'], port: 0, pregreetWaitMs: 0 }], relay: { lanNetworks: ['192.0.2.0/24'] }, policy: { senderDomainResolvable: false }, senderAuth: { spf: { mode: 'off' }, dkim: { verify: false }, dmarc: { enabled: false } }, greylist: { enabled: true } }));
+    writeFileSync(cfg, JSON.stringify({ hostname: snap.hostname, dataDir: snap.dataDir, listeners: [{ name: 'mx', kind: 'mx', addresses: ['127.0.0.1'], port: 0, pregreetWaitMs: 0 }], relay: { lanNetworks: ['192.0.2.0/24'] }, policy: { senderDomainResolvable: false }, senderAuth: { spf: { mode: 'off' }, dkim: { verify: false }, dmarc: { enabled: false } }, greylist: { enabled: true, delayMs: 1 } }));
     const args = ['check', '--ip', '203.0.113.7', '--helo', 'mail.example.net', '--from', 'a@b.example', '--rcpt', 'alice@example.test'];
     const r = await runCli(args, { config: cfg });
     assert.equal(r.code, 1, r.stderr);
@@ -242,6 +242,28 @@ test('rampart check: text report, --json, exit status, nothing queued and nothin
     assert.equal(j.accepted, false);
     assert.equal(j.recorded, false);
     assert.ok(j.steps.some((s: { kind: string; check?: string; verdict?: string }) => s.kind === 'check' && s.check === 'rcpt.greylist' && s.verdict === 'tempfail'));
+    // --record writes as a real session does: the triplet is remembered, so the retry passes (delayMs 1).
+    assert.equal(JSON.parse((await runCli([...args, '--record', '--json'], { config: cfg })).stdout).accepted, false);
+    const recorded = await runCli([...args, '--record'], { config: cfg });
+    assert.equal(recorded.code, 0, recorded.stdout);
+    assert.match(recorded.stdout, /shared state WRITTEN \(--record\)/);
+    assert.match(recorded.stdout, /\nresult: the message would be accepted \(250 at end of data\); nothing was queued\n$/);
+
+    // --dns: canned answers instead of the configured resolvers.
+    const dnsCfg = join(dir, 'dns.yaml');
+    writeFileSync(dnsCfg, readFileSync(cfg, 'utf8').replace('"senderDomainResolvable":false', '"senderDomainResolvable":true'));
+    const zone = join(dir, 'zone.yaml');
+    writeFileSync(zone, 'records:\n  good.example:\n    - { type: A, data: 192.0.2.10 }\n');
+    const dnsArgs = (sender: string) => ['check', '--ip', '203.0.113.7', '--helo', 'mail.example.net', '--from', sender, '--rcpt', 'bob@example.test', '--dns', zone];
+    const known = await runCli(dnsArgs('a@good.example'), { config: dnsCfg });
+    assert.match(known.stdout, /^ {4}mail +mail\.senderDomainResolvable +no opinion$/m);
+    const unknown = await runCli(dnsArgs('a@nowhere.example'), { config: dnsCfg });
+    assert.match(unknown.stdout, /\nresult: refused at mail by mail\.senderDomainResolvable \(\d{3} \d\.\d\.\d+\)\n$/);
+    writeFileSync(zone, 'records: [1, 2]\n');
+    const badZone = await runCli(dnsArgs('a@good.example'), { config: dnsCfg });
+    assert.equal(badZone.code, 2);
+    assert.match(badZone.stderr, /--dns .*zone\.yaml: records\.0: expected a list of \{type, data\}|--dns .*: expected "records:"/);
+
     const ok = await runCli(['check', '--ip', '203.0.113.7', '--helo', 'mail.example.net', '--from', 'a@b.example', '--rcpt', 'bob@example.test', '--listener', 'mx'], { config: join(dir, 'none.yaml') });
     assert.equal(ok.code, 2, 'a missing configuration is a usage error');
     const bad = await runCli(['check', '--ip', 'nope', '--helo', 'h', '--from', 'a@b.example', '--rcpt', 'bob@example.test'], { config: cfg });
