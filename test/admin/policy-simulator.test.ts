@@ -56,6 +56,8 @@ interface Scenario {
   input: Omit<SimulationInput, 'ip'>;
   /** The real client authenticates with this password (the simulator vouches for it). */
   password?: string;
+  /** A check the simulator must show in warn mode (decided, not enforced). */
+  warns?: string;
   /** Prepares the server (a deny entry...) before both runs; undone after. */
   setup?: (ts: TestServer) => Promise<() => Promise<void>>;
 }
@@ -88,6 +90,10 @@ const GROUPS: Group[] = [
         },
       },
     ],
+  },
+  {
+    overrides: { policy: { warn: ['rcpt.localRecipient'] } },
+    scenarios: [{ name: 'unknown user with rcpt.localRecipient in warn mode', input: { helo: 'client.test', from, rcpts: ['ghost@example.test'] }, warns: 'rcpt.localRecipient' }],
   },
   {
     overrides: { access: { connectPolicy: 'allowListOnly' } },
@@ -205,6 +211,7 @@ for (const [gi, group] of GROUPS.entries()) {
         const real = await python<Array<[number, string] | ['closed']>>(SMTPLIB, { port: ts.ports[listener], helo: input.helo, from: input.from, rcpts: input.rcpts, size: input.size ?? null, tls: !!input.tls, auth: input.auth, password: sc.password, message });
         const realReplies = real.filter((r): r is [number, string] => r[0] !== 'closed').map(([c, t]) => norm(c, t));
         assert.deepEqual(simReplies(sim), realReplies, `${sc.name} (group ${gi})`);
+        if (sc.warns) assert.ok(sim.steps.some((st) => st.kind === 'check' && st.check === sc.warns && st.warn && st.verdict === 'reject'), `${sc.name}: shown in warn mode`);
         assert.equal(sim.steps.at(-1)?.kind === 'closed', real.at(-1)?.[0] === 'closed', `${sc.name}: both see the server close the connection, or neither`);
       } finally {
         await undo?.();
