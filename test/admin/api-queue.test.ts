@@ -142,3 +142,13 @@ test('R10/Q6 rampart queue list / hold / purge go through the API while the serv
   // --offline works on the spool itself: the same answers.
   assert.match(await cli.ok(['--offline', 'queue', 'list']), /\n1 message queued\n$/);
 });
+
+test('Q6 POST /queue/bounce reaches the running scheduler, which takes the message', async () => {
+  await api('POST', '/queue/release', { ids: [ids.good] });
+  const r = await api('POST', '/queue/bounce', { ids: [ids.good], wait: 10 });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.body.answered, true);
+  assert.deepEqual(r.body.answer.done, [ids.good]);
+  // What the scheduler then does (fail the recipients with 5.0.0, send the notice) is the
+  // same code as for `rampart queue bounce`: test/e2e/queue-tools.test.ts follows it through.
+});
