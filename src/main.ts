@@ -43,6 +43,7 @@ import { Metrics } from './metrics/metrics.js';
 import { instrumentDns } from './metrics/instrument.js';
 import { observe } from './metrics/observe.js';
 import { startAdmin, type AdminServer } from './admin/server.js';
+import { removeRuntime, writeRuntime } from './admin/runtime-file.js';
 
 export interface StartOptions {
   configPath?: string;
@@ -121,7 +122,9 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
     lmtp: smtp,
   };
   for (const warning of channelWarnings(config.channels)) log.warn({ event: 'config', warning }, 'configuration warning');
-  const scheduler = await Scheduler.open({ config, spool, directory, log, clock: opts.clock ?? realClock, transports }, queued); // also takes spool.onQueued
+  // Deliveries are counted at the scheduler/transport boundary (metrics/delivery-metrics.ts).
+  const scheduler = await Scheduler.open({ config, spool, directory, log, clock: opts.clock ?? realClock, transports: metrics.delivery.instrument(transports) }, queued); // also takes spool.onQueued
+  metrics.delivery.watchQueue(scheduler);
   const policy = new PolicyRunner(withPlugins(builtinChecks, opts.checks));
   const limits = new ConnectionLimits(config.limits.maxConnections, config.limits.maxConnectionsPerIp);
   const sessions = new Set<SmtpSession>();
@@ -147,7 +150,7 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
     sessionDeps(listener: Listener): SessionDeps {
       // Each new session takes the snapshot current at its start (reload never changes a live session).
       const l = config.listeners.find((x) => x.name === listener.name) ?? listener;
-      return { config, listener: l, policy: engine, submitter: spool, auth, tls, log };
+      return { config, listener: l, policy: engine, submitter: spool, auth, tls, log, observer: metrics.smtp };
     },
   };
 
@@ -161,7 +164,7 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
       ports[l.name] = (s[0].address() as AddressInfo).port;
     }
     const serving = () => !stopping && servers.every((s) => s.listening);
-    if (config.admin) admin = await startAdmin({ config: () => config, directory, access, store, spoolDir: spool.root, log, metrics, reload: () => reload(), serving }, config.admin);
+    if (config.admin) admin = await startAdmin({ config: () => config, directory, access, store, spoolDir: spool.root, log, metrics, decisions, reload: () => reload(), serving }, config.admin);
   } catch (e) {
     for (const s of servers) s.close();
     await scheduler.stop();
@@ -174,6 +177,14 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
   const pmDomain = postmasterDomain(config);
   if (!directory.lookupRecipient('postmaster', pmDomain)) {
     log.warn({ event: 'start', postmaster: `postmaster@${pmDomain}` }, `the bare <postmaster> (RFC 5321 4.5.1) is refused until postmaster@${pmDomain} exists: add that mailbox or alias, or set postmasterDomain`);
+  }
+  if (admin && config.admin) {
+    // How the CLI finds this server and its token (src/admin/runtime-file.ts).
+    try {
+      writeRuntime(config.dataDir, config.admin.addresses[0], admin.port, directory.tokens);
+    } catch (e) {
+      log.warn({ event: 'start', err: (e as Error).message }, 'cannot write the runtime file for the CLI (dataDir/run/); the CLI will work on the files');
+    }
   }
   log.info({ event: 'start', source: config.source, listeners: ports, queued: queued.length }, 'rampart started');
   for (const warning of networkWarnings(config)) log.warn({ event: 'config', warning }, 'configuration warning');
@@ -221,6 +232,7 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
       log.info({ event: 'stop', sessions: sessions.size }, 'draining');
       await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))).concat(drain()));
       await admin?.close(); // after the drain: /readyz says 503 while it lasts
+      if (admin) removeRuntime(config.dataDir, directory.tokens);
       await scheduler.stop();
       await spool.close();
       access.close();

@@ -1,11 +1,12 @@
 // Who may do what on the admin listener: /healthz and /readyz are open (load
-// balancers); /metrics is open to admin.metricsNetworks, else needs a token;
+// balancers), and so are the web console's static files (they hold no data); /metrics is open to admin.metricsNetworks, else needs a token;
 // everything else needs a valid bearer token (401), and a read-only token may only
 // read (403 on writes).
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { NetworkList } from '../core/cidr.js';
 import type { AdminTokens, TokenInfo } from '../directory/admin-tokens.js';
+import { isConsolePath } from './console-files.js';
 
 const OPEN = new Set(['/healthz', '/readyz']);
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -37,7 +38,7 @@ export function authHook(tokens: () => AdminTokens, metricsNetworks: () => reado
   };
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const path = req.url.split('?', 1)[0];
-    if (OPEN.has(path)) return;
+    if (OPEN.has(path) || (req.method === 'GET' && isConsolePath(path))) return; // the console's files hold no data
     const token = bearer(req.headers.authorization);
     const info = token === undefined ? undefined : tokens().verify(token);
     if (!info) {

@@ -15,8 +15,16 @@ export interface RouteSpec {
   /** Path under the API prefix, with :params. */
   url: string;
   op: Op<z.ZodType, z.ZodType>;
-  /** The operation's input from the request; default: query, then body fields, then path parameters. */
+  /** Input fields the path itself fixes (e.g. `kind: 'deny'` for /access/deny): added to the input; the API client picks the route by them. */
+  fixed?: Record<string, string>;
+  /** The operation's input from the request; default: query, then body fields, then path parameters (and `fixed`). */
   input?: (req: FastifyRequest) => Record<string, unknown>;
+  /**
+   * The inverse, for the API client (src/cli/api-client.ts): the query and body that carry an
+   * input. Default: path parameters from the input's fields of that name, every other field
+   * (but `fixed` ones) in the query string for GET and DELETE, in the JSON body otherwise.
+   */
+  request?: (input: Record<string, unknown>) => { query?: Record<string, unknown>; body?: Record<string, unknown> };
   /** Status of a success; default 200 (201 for creations). */
   status?: number;
 }
@@ -46,13 +54,18 @@ function defaultInput(req: FastifyRequest): Record<string, unknown> {
   return { ...query(req), ...body(req), ...params(req) };
 }
 
+/** The names of a route's path parameters, in order ("/a/:x/b/:y" -> ["x", "y"]). */
+export function pathParams(url: string): string[] {
+  return [...url.matchAll(/:(\w+)/g)].map((m) => m[1]);
+}
+
 export function register(app: FastifyInstance, prefix: string, ctx: OpsContext, spec: RouteSpec): void {
   app.route({
     method: spec.method,
     url: prefix + spec.url,
     config: { op: spec.op.name, write: spec.op.write },
     handler: async (req, reply) => {
-      const out = await callOp(spec.op, ctx, (spec.input ?? defaultInput)(req));
+      const out = await callOp(spec.op, ctx, { ...(spec.input ?? defaultInput)(req), ...spec.fixed });
       const checked = spec.op.output.safeParse(out);
       if (!checked.success) throw new Error(`the answer of ${spec.op.name} does not match its schema: ${checked.error.message}`);
       return reply.code(spec.status ?? 200).send(checked.data);

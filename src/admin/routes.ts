@@ -1,5 +1,5 @@
-// The admin API's route table (phase 1: the directory, the access lists, the
-// configuration). Every route runs one operation of src/ops/, the same one the CLI
+// The admin API's route table: the directory, the access lists, the queue, the
+// configuration, recent decisions. Every route runs one operation of src/ops/, the same one the CLI
 // runs. Adding a route: write (or reuse) the operation in src/ops/, add a line here,
 // list it in docs/ADMIN-API.md (a test checks that every route is documented).
 
@@ -14,8 +14,12 @@ import { getLimits, listLimits, setLimits, unsetLimits } from '../ops/limits.js'
 import { addAccess, getAccess, listAccess, removeAccess, unban } from '../ops/access.js';
 import { getConfig, reloadConfig } from '../ops/config.js';
 import { getQuota, setQuota, showMailbox, unsetQuota } from '../ops/quotas.js';
+import { decisionsPerMinute, searchDecisions } from '../ops/decisions.js';
+import { bounceQueued, deleteQueued, holdDelivery, holdQueued, listQueued, purgeQueued, releaseDelivery, releaseQueued, requeueQueued, retryQueued, showQueuedMessage } from '../ops/queue.js';
 
 export const API_PREFIX = '/api/v1';
+/** The live decision stream (Server-Sent Events; src/admin/decision-stream.ts), under the prefix. */
+export const STREAM_PATH = '/decisions/stream';
 
 /** "a,b" or repeated ?keys=a&keys=b as a list. */
 function list(v: unknown): string[] | unknown {
@@ -25,11 +29,12 @@ function list(v: unknown): string[] | unknown {
 }
 
 function accessRoutes(kind: AccessKind): RouteSpec[] {
+  const fixed = { kind };
   return [
-    route('GET', `/access/${kind}`, listAccess, { input: (req) => ({ ...query(req), kind }) }),
-    route('POST', `/access/${kind}`, addAccess, { input: (req) => ({ ...body(req), kind }), status: 201 }),
-    route('GET', `/access/${kind}/:network`, getAccess, { input: (req) => ({ ...params(req), kind }) }),
-    route('DELETE', `/access/${kind}/:network`, removeAccess, { input: (req) => ({ ...params(req), kind }) }),
+    route('GET', `/access/${kind}`, listAccess, { fixed, input: (req) => query(req) }),
+    route('POST', `/access/${kind}`, addAccess, { fixed, input: (req) => body(req), status: 201 }),
+    route('GET', `/access/${kind}/:network`, getAccess, { fixed, input: (req) => params(req) }),
+    route('DELETE', `/access/${kind}/:network`, removeAccess, { fixed, input: (req) => params(req) }),
   ];
 }
 
@@ -38,6 +43,7 @@ export const routes: RouteSpec[] = [
   route('POST', '/domains', addDomain, { status: 201 }),
   route('GET', '/domains/:name', getDomain),
   route('DELETE', '/domains/:name', removeDomain),
+  route('DELETE', '/domains/:domain/postoffice', unassignDomain),
 
   route('GET', '/mailboxes', listMailboxes),
   route('POST', '/mailboxes', addMailbox, { status: 201 }),
@@ -63,14 +69,14 @@ export const routes: RouteSpec[] = [
   route('GET', '/postoffices', listPostoffices),
   route('POST', '/postoffices', addPostoffice, { status: 201 }),
   route('GET', '/postoffices/:name', getPostoffice),
-  route('DELETE', '/postoffices/:name', removePostoffice, { input: (req) => ({ ...params(req), force: query(req).force === 'true' }) }),
+  route('DELETE', '/postoffices/:name', removePostoffice, { input: (req) => ({ ...params(req), force: query(req).force === 'true' }), request: (i) => ({ query: i.force ? { force: 'true' } : {} }) }),
   route('PUT', '/postoffices/:name/domains/:domain', assignDomain),
   route('DELETE', '/postoffices/:name/domains/:domain', unassignDomain),
 
   route('GET', '/limits', listLimits),
   route('GET', '/limits/:subject', getLimits),
-  route('PATCH', '/limits/:subject', setLimits, { input: (req) => ({ subject: params(req).subject, limits: body(req) }) }),
-  route('DELETE', '/limits/:subject', unsetLimits, { input: (req) => ({ subject: params(req).subject, keys: list(query(req).keys) }) }),
+  route('PATCH', '/limits/:subject', setLimits, { input: (req) => ({ subject: params(req).subject, limits: body(req) }), request: (i) => ({ body: i.limits as Record<string, unknown> }) }),
+  route('DELETE', '/limits/:subject', unsetLimits, { input: (req) => ({ subject: params(req).subject, keys: list(query(req).keys) }), request: (i) => ({ query: Array.isArray(i.keys) ? { keys: i.keys.join(',') } : {} }) }),
 
   ...accessRoutes('deny'),
   ...accessRoutes('allow'),
@@ -78,4 +84,19 @@ export const routes: RouteSpec[] = [
 
   route('GET', '/config', getConfig),
   route('POST', '/config/reload', reloadConfig),
+
+  route('GET', '/queue', listQueued),
+  route('GET', '/queue/:id', showQueuedMessage),
+  route('POST', '/queue/hold', holdQueued),
+  route('POST', '/queue/release', releaseQueued),
+  route('POST', '/queue/retry', retryQueued),
+  route('POST', '/queue/bounce', bounceQueued),
+  route('POST', '/queue/delete', deleteQueued),
+  route('POST', '/queue/requeue', requeueQueued),
+  route('POST', '/queue/purge', purgeQueued),
+  route('PUT', '/delivery/hold', holdDelivery),
+  route('DELETE', '/delivery/hold', releaseDelivery),
+
+  route('GET', '/decisions', searchDecisions),
+  route('GET', '/decisions/per-minute', decisionsPerMinute),
 ];

@@ -17,7 +17,12 @@ import { OpError, type OpErrorKind } from '../ops/errors.js';
 import { authHook, isWrite } from './auth.js';
 import { readiness } from './health.js';
 import { register } from './route.js';
-import { API_PREFIX, routes } from './routes.js';
+import { API_PREFIX, routes, STREAM_PATH } from './routes.js';
+import type { DecisionEvents } from '../policy/decision-events.js';
+import { RecentDecisions } from './recent-decisions.js';
+import { DecisionStream } from './decision-stream.js';
+import { parseStreamQuery } from './stream-query.js';
+import { serveConsole, securityHeaders } from './console-files.js';
 
 export interface AdminDeps {
   config(): Snapshot;
@@ -27,6 +32,8 @@ export interface AdminDeps {
   spoolDir: string;
   log: Logger;
   metrics: Metrics;
+  /** The decision feed finalize() publishes to (recent decisions, live stream). */
+  decisions: DecisionEvents;
   reload(): Snapshot;
   /** True while every SMTP listener is bound and the server is not draining. */
   serving(): boolean;
@@ -44,8 +51,13 @@ const BODY_LIMIT = 1024 * 1024;
 export async function startAdmin(d: AdminDeps, settings: NonNullable<Snapshot['admin']>): Promise<AdminServer> {
   const log = d.log.child({ component: 'admin' });
   const app = fastify({ logger: false, bodyLimit: BODY_LIMIT, return503OnClosing: false });
-  const ctx: OpsContext = { directory: d.directory, access: async () => d.access, config: d.config, reload: d.reload };
+  const recent = new RecentDecisions();
+  const stream = new DecisionStream(recent, undefined, { dropped: () => d.metrics.streamDropped.inc() });
+  d.metrics.watchStream(stream);
+  const unsubscribe = d.decisions.subscribe((e) => stream.publish(recent.add(e)));
+  const ctx: OpsContext = { directory: d.directory, access: async () => d.access, config: d.config, reload: d.reload, recent };
 
+  app.addHook('onSend', securityHeaders);
   app.addHook('onRequest', authHook(() => d.directory.tokens, () => d.config().admin?.metricsNetworks ?? []));
   app.addHook('onResponse', async (req, reply) => {
     // Every write is logged with the token that made it; so are refused requests.
@@ -70,6 +82,13 @@ export async function startAdmin(d: AdminDeps, settings: NonNullable<Snapshot['a
   app.get('/metrics', async (_req, reply) => reply.header('content-type', d.metrics.contentType).send(await d.metrics.text()));
   app.get(API_PREFIX, async () => ({ routes: routes.map((r) => ({ method: r.method, path: API_PREFIX + r.url, op: r.op.name, write: r.op.write })) }));
   for (const r of routes) register(app, API_PREFIX, ctx, r);
+  // The live decision stream (SSE): validated like an operation, then the response is the stream's.
+  app.get(API_PREFIX + STREAM_PATH, async (req, reply) => {
+    const q = parseStreamQuery(req.query, req.headers['last-event-id']);
+    reply.hijack();
+    stream.open(reply.raw, q.filter, { afterSeq: q.afterSeq, backlog: q.backlog });
+  });
+  serveConsole(app);
   await app.ready();
 
   const servers: Server[] = [];
@@ -88,6 +107,8 @@ export async function startAdmin(d: AdminDeps, settings: NonNullable<Snapshot['a
       });
     }
   } catch (e) {
+    unsubscribe();
+    stream.close();
     await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
     await app.close();
     throw new Error(`admin listener: ${(e as Error).message}`);
@@ -98,6 +119,8 @@ export async function startAdmin(d: AdminDeps, settings: NonNullable<Snapshot['a
   return {
     port,
     async close() {
+      unsubscribe();
+      stream.close();
       await Promise.all(
         servers.map(
           (s) =>

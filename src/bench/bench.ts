@@ -18,6 +18,7 @@ import { runIdle } from './idle.js';
 import { startRelaySink } from './relay-sink.js';
 import { relayMode } from './relay-mode.js';
 import { newestProfile, summarizeFile } from './profile-summary.js';
+import { MetricsScraper, scrapeLine } from './scrape.js';
 
 const DEFAULT_MAX_MESSAGE = 26214400;
 const DELIVERY_WAIT_MS = 30000;
@@ -62,7 +63,7 @@ function serverLine(sp: ServerProcess, o: BenchOptions, maxConn: number): string
   return (
     `node ${join('dist', 'src', 'cli', 'rampart.js')} serve (pid ${sp.pid}) on ${HOST}:${sp.port}; ` +
     `pregreetWaitMs 0 (no early-talker wait); log level "${LOG_LEVEL}" (logging at info costs throughput); ` +
-    `maxConnections = maxConnectionsPerIp = ${maxConn}; data in ${sp.dataDir} (${fsType(sp.dataDir)}; temporary, TMPDIR moves it)` +
+    `maxConnections = maxConnectionsPerIp = ${maxConn}; ${sp.adminPort ? `admin listener on ${HOST}:${sp.adminPort} (/metrics scraped every second)` : 'no admin listener'}; data in ${sp.dataDir} (${fsType(sp.dataDir)}; temporary, TMPDIR moves it)` +
     (o.cpuProfDir ? `; under node --cpu-prof (slower), profile in ${o.cpuProfDir}` : '') +
     (o.senderAuth === 'on'
       ? `; --sender-auth on: SPF (mark, MAIL FROM and HELO), DKIM verification (one RSA-2048 signature per message, d=${SENDER_DOMAIN}), DMARC (p=reject, passes), DNSBL ${DNSBL_ZONES.join(' ')} (the first lists the client), answered by the bench's loopback DNS server; client outside the LAN, connection rate limit off`
@@ -82,6 +83,7 @@ async function loadMode(o: BenchOptions, sp: ServerProcess, maxConn: number, fac
   mem.start();
   const cpu0 = cpuSeconds(sp.pid);
   const self0 = selfCpuSeconds();
+  const scraper = sp.adminPort ? new MetricsScraper(`http://${HOST}:${sp.adminPort}/metrics`).start() : undefined;
   const res = await runLoad(
     {
       port: sp.port,
@@ -93,6 +95,7 @@ async function loadMode(o: BenchOptions, sp: ServerProcess, maxConn: number, fac
     },
     factory,
   );
+  const scrape = await scraper?.stop();
   const cpu1 = cpuSeconds(sp.pid);
   const self1 = selfCpuSeconds();
   const peak = { rssKb: mem.maxRssKb, hwmKb: mem.hwmKb };
@@ -164,6 +167,7 @@ async function loadMode(o: BenchOptions, sp: ServerProcess, maxConn: number, fac
         errorKinds,
         authResults,
         authPassed,
+        scrape: scrape ?? null,
       }) + '\n',
     );
   } else {
@@ -186,6 +190,7 @@ async function loadMode(o: BenchOptions, sp: ServerProcess, maxConn: number, fac
       `  delivered    ${delivered} of ${res.ok} in ${SINK} Maildir/new (waited ${(deliveryWaitMs / 1000).toFixed(1)} s); spool queue ${queued}, incoming ${incoming}, failed ${failedDir}` +
         (drained ? ' — drained' : ' — NOT DRAINED'),
     ];
+    if (scrape) out.push(`  metrics      ${scrapeLine(scrape)}`);
     if (authResults !== undefined) out.push(`  sender auth  a delivered message says: ${authResults.replace(/\s+/g, ' ')}${authPassed ? '' : '  — CHECKS DID NOT PASS'}`);
     if (errorKinds.length) {
       out.push(`  error replies (${errorKinds.length} kind(s)):`);
@@ -194,7 +199,8 @@ async function loadMode(o: BenchOptions, sp: ServerProcess, maxConn: number, fac
     }
     process.stdout.write(out.join('\n') + '\n');
   }
-  return res.errors || res.connectErrors || !drained || res.aborted || !authPassed ? 1 : 0;
+  const scrapeOk = !scrape || (scrape.failures === 0 && scrape.sawCounters);
+  return res.errors || res.connectErrors || !drained || res.aborted || !authPassed || !scrapeOk ? 1 : 0;
 }
 
 /** --sender-auth: the Authentication-Results field of one delivered message (proof the checks ran and passed). */
@@ -290,6 +296,7 @@ async function main(argv: string[]): Promise<number> {
       relay: sink ? { sinkPort: sink.port, connections: o.relayConnections } : undefined,
       limitsYaml: auth ? ['  maxConnectionRatePerIp: 0'] : undefined,
       yaml: auth?.yaml,
+      admin: o.scrapeMetrics,
     });
   } catch (e) {
     await sink?.stop();

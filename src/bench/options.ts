@@ -27,6 +27,8 @@ export interface BenchOptions {
    * bench starts; 'on': SPF, DKIM, DMARC and two DNSBL zones checked, 'off': the same without them.
    */
   senderAuth?: 'on' | 'off';
+  /** Run the admin listener and scrape /metrics every second during the load. */
+  scrapeMetrics: boolean;
 }
 
 export const USAGE = `usage: npm run bench -- [options]
@@ -49,6 +51,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --sender-auth on|off issue 11's comparison: the client outside the LAN, DKIM-signed messages, a loopback DNS
                        server the bench starts (also answering H1); on: SPF, DKIM, DMARC and two DNSBL zones
                        checked; off: the same run without them
+  --scrape-metrics     run the server's admin listener and scrape /metrics every second during the load
+                       (as a monitoring system would); reports scrape count, failures and latency
   -h, --help           this text`;
 
 export class UsageError extends Error {}
@@ -90,6 +94,7 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
         'relay-connections': { type: 'string' },
         'queue-first': { type: 'boolean' },
         'sender-auth': { type: 'string' },
+        'scrape-metrics': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -117,12 +122,14 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     relayConnections: int('relay-connections', v['relay-connections'], 20, 1),
     queueFirst: v['queue-first'] ?? false,
     senderAuth: onOff(v['sender-auth']),
+    scrapeMetrics: v['scrape-metrics'] ?? false,
   };
   if ((opts.queueFirst || v['relay-connections'] !== undefined) && !opts.relay) throw new UsageError('--queue-first and --relay-connections go with --relay');
   if (opts.relay && opts.idle !== undefined) throw new UsageError('give --relay or --idle, not both');
   if (opts.concurrency > 10000) throw new UsageError('--concurrency: at most 10000');
   if (opts.idle !== undefined && opts.idle > 15000) throw new UsageError('--idle: at most 15000 (file descriptors)');
   if (opts.size > 200 * 1024 * 1024) throw new UsageError('--size: at most 200 MiB');
+  if (opts.scrapeMetrics && (opts.idle !== undefined || opts.relay)) throw new UsageError('--scrape-metrics measures the load mode: not with --idle or --relay');
   if (opts.senderAuth !== undefined && opts.idle !== undefined) throw new UsageError('--sender-auth measures throughput: not with --idle');
   return opts;
 }

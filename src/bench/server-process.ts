@@ -31,6 +31,8 @@ export interface ServerSettings {
   /** Extra keys under `limits:` (YAML lines, indented) and extra top-level YAML lines (--sender-auth). */
   limitsYaml?: string[];
   yaml?: string[];
+  /** Run the admin listener on a free loopback port, /metrics open to loopback (--scrape-metrics). */
+  admin?: boolean;
 }
 
 export interface MemSample {
@@ -128,6 +130,8 @@ export class ServerProcess {
     readonly tmp: string,
     readonly dataDir: string,
     readonly configPath: string,
+    /** The admin listener's port (settings.admin). */
+    readonly adminPort?: number,
   ) {
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
@@ -175,6 +179,7 @@ export class ServerProcess {
       const dataDir = join(tmp, 'data');
       const configPath = join(tmp, 'rampart.yaml');
       const port = await freePort();
+      const adminPort = settings.admin ? await freePort() : undefined;
       const yaml = [
         `# written by src/bench/server-process.ts`,
         `hostname: ${BENCH_DOMAIN}`,
@@ -201,6 +206,7 @@ export class ServerProcess {
               `    maxConnections: ${settings.relay.connections}`,
             ]
           : []),
+        ...(adminPort ? [`admin:`, `  addresses: ["${HOST}"]`, `  port: ${adminPort}`, `  metricsNetworks: ["${HOST}/32"]`] : []),
         ...(settings.yaml ?? []),
         ``,
       ].join('\n');
@@ -215,7 +221,7 @@ export class ServerProcess {
       }
       const nodeArgs = settings.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${settings.cpuProfDir}`] : [];
       const child = spawn(process.execPath, [...nodeArgs, CLI, '-c', configPath, 'serve'], { stdio: ['ignore', 'pipe', 'pipe'] });
-      const sp = new ServerProcess(child, port, tmp, dataDir, configPath);
+      const sp = new ServerProcess(child, port, tmp, dataDir, configPath, adminPort);
       // Bounded wait for the listener (first start generates a self-signed TLS key).
       for (let i = 0; ; i++) {
         if (sp.exit) throw new Error(`server exited during start-up (${JSON.stringify(sp.exit)}):\n${sp.output().join('\n')}`);

@@ -1,6 +1,7 @@
 // `rampart admin token create|list|revoke`: bearer tokens for the admin API. The
 // secret is printed once, alone on standard output (TOKEN=$(rampart admin token
-// create --name ci)); only its hash is stored, in the directory file.
+// create --name ci)); only its hash is stored, in the directory file. Always on the
+// files, never through the API: an API token can never mint another one.
 
 import type { Command } from 'commander';
 import { withOps, run, runAll, type CliOutput } from './common.js';
@@ -19,7 +20,7 @@ export function registerAdmin(program: Command, out: CliOutput): void {
         const t = await run(ctx, createToken, { name: opts.name, readOnly: !!opts.readOnly });
         out.io.stderr.write(`created token ${t.name} (${t.readOnly ? 'read-only' : 'read-write'}); it is shown only this once:\n`);
         out.print(t.token);
-      }),
+      }, { files: true }),
     );
   token
     .command('list')
@@ -30,7 +31,7 @@ export function registerAdmin(program: Command, out: CliOutput): void {
         const list = await runAll(ctx, listTokens, {});
         if (opts.json) out.printJson(list);
         else list.forEach((t) => out.print(`${t.name}  ${t.readOnly ? 'read-only' : 'read-write'}  created ${t.createdAt}  last used ${t.lastUsedAt ?? 'never'}`));
-      }),
+      }, { files: true }),
     );
   token
     .command('revoke <name>')
@@ -38,6 +39,6 @@ export function registerAdmin(program: Command, out: CliOutput): void {
     .action((name: string, _o, cmd: Command) =>
       withOps(cmd, async (ctx) => {
         out.print(`revoked token ${(await run(ctx, revokeToken, { name })).name}`);
-      }),
+      }, { files: true }),
     );
 }

@@ -1,32 +1,17 @@
 // `rampart queue ...` (R10 "recovering from an open relay", Q6 queue tools): list,
 // show, purge, hold/release (all delivery, or single messages), retry, delete,
-// bounce and requeue. Every command is a thin shell over spool/queue-ops.ts, the
-// one module the admin API will call too; it works on the spool under dataDir,
-// also while the server runs (per-message requests reach it within a second).
+// bounce and requeue. Every command runs one operation of src/ops/queue.ts: through
+// the running server's admin API, or on the spool under dataDir when no server runs
+// (or with --offline); per-message requests reach a running scheduler within a second.
 
 import type { Command } from 'commander';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Snapshot } from '../config/load.js';
-import { Directory } from '../directory/store.js';
+import type { z } from 'zod';
 import { compileFilter, FilterError, hasFilter, type QueueFilterOptions } from '../spool/queue-filter.js';
-import {
-  bounceMessages,
-  deleteMessages,
-  holdAll,
-  holdMessages,
-  listQueue,
-  purgeMessages,
-  QueueOpError,
-  releaseAll,
-  releaseMessages,
-  requeueFailed,
-  retryMessages,
-  showQueued,
-  type QueueContext,
-  type RequestResult,
-} from '../spool/queue-ops.js';
-import { UsageError, snapshotOf, type CliOutput } from './common.js';
+import type { SpoolEnvelope } from '../core/submission.js';
+import type { ListedMessage, RequestResult } from '../spool/queue-ops.js';
+import { bounceQueued, deleteQueued, holdDelivery, holdQueued, listQueued, purgeQueued, releaseDelivery, releaseQueued, requeueQueued, retryQueued, showQueuedMessage } from '../ops/queue.js';
+import { MAX_PAGE } from '../ops/page.js';
+import { UsageError, run, withOps, type CliOps, type CliOutput } from './common.js';
 import { holdLine, messageLines, plural, recipientState } from './queue-format.js';
 
 interface FilterOpts extends QueueFilterOptions {
@@ -44,40 +29,41 @@ function withFilterOptions(cmd: Command): Command {
     .option('--json', 'machine-readable output');
 }
 
-function compile(opts: QueueFilterOptions) {
+/** The filter options, checked here so that an error names the command-line option (the operation checks them again). */
+function filterFields(opts: QueueFilterOptions): QueueFilterOptions {
   try {
-    return compileFilter(opts);
+    compileFilter(opts);
   } catch (e) {
     if (e instanceof FilterError) throw new UsageError(e.message);
     throw e;
   }
+  const { sender, rcptDomain, clientIp, authUser, since, before } = opts;
+  return { sender, rcptDomain, clientIp, authUser, since, before };
 }
 
-/** Runs an operation with the queue context; a wrong id or argument becomes a usage error (exit 2). */
-async function withQueue<T>(cmd: Command, fn: (ctx: QueueContext, snap: Snapshot) => Promise<T> | T, needDirectory = false): Promise<T> {
-  const { snap } = snapshotOf(cmd);
-  // The directory routes recipients not yet attempted (local or not); without one, nothing is local.
-  const dir = needDirectory && existsSync(snap.directoryPath) ? Directory.open(snap.directoryPath) : undefined;
-  const ctx: QueueContext = { spoolRoot: join(snap.dataDir, 'spool'), config: snap, isLocalDomain: (d) => dir?.isLocalDomain(d) ?? false };
-  try {
-    return await fn(ctx, snap);
-  } catch (e) {
-    if (e instanceof QueueOpError) throw new UsageError(e.message);
-    throw e;
-  } finally {
-    dir?.close();
-  }
+/** Every matching message, page by page, with the hold state and totals of the first page. */
+async function listAll(ops: CliOps, filters: QueueFilterOptions) {
+  const messages: ListedMessage[] = [];
+  let cursor: string | undefined;
+  let first: z.input<typeof listQueued.output> | undefined;
+  do {
+    const page = await run(ops, listQueued, { ...filters, limit: MAX_PAGE, cursor });
+    first ??= page;
+    messages.push(...(page.items as ListedMessage[]));
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor !== undefined);
+  return { ...first.hold, total: first.total, count: messages.length, messages, unreadable: first.unreadable };
 }
 
 function warnUnreadable(out: CliOutput, list: Array<{ id: string; error: string }>): void {
   for (const u of list) out.warn(`warning: cannot read queue file ${u.id}: ${u.error}`);
 }
 
-/** --wait <seconds> in milliseconds. */
-function waitMs(opts: { wait?: string }): number {
+/** --wait <seconds>, checked here to name the option. */
+function waitSeconds(opts: { wait?: string }): number {
   const w = opts.wait === undefined ? 3 : Number(opts.wait);
-  if (!(w >= 0 && w <= 60)) throw new UsageError(`--wait: "${opts.wait}" is not a number of seconds from 0 to 60.`);
-  return w * 1000;
+  if (!(w >= 0 && w <= 20)) throw new UsageError(`--wait: "${opts.wait}" is not a number of seconds from 0 to 20.`);
+  return w;
 }
 
 const WAIT_HELP = 'seconds to wait for a running server to take the request (default 3)';
@@ -85,7 +71,7 @@ const WAIT_HELP = 'seconds to wait for a running server to take the request (def
 /** One line on what a running server did with a request, or that none answered. */
 function requestLine(verb: string, r: RequestResult, wait: number): string {
   if (!r.request) return `nothing to ${verb}`;
-  if (!r.answered) return `request left in spool/control/${r.request}.json: no running server answered within ${wait / 1000} s; it takes effect when the server starts`;
+  if (!r.answered) return `request left in spool/control/${r.request}.json: no running server answered within ${wait} s; it takes effect when the server starts`;
   const a = r.answer!;
   const done = a.done.length ? `${verb}: ${a.done.join(' ')}` : `nothing to ${verb}`;
   return a.unknown.length ? `${done} (not in the running queue: ${a.unknown.join(' ')})` : done;
@@ -95,8 +81,8 @@ export function registerQueue(program: Command, out: CliOutput): void {
   const queue = program.command('queue').description('inspect and manage the queue: list, show, hold/release, retry, bounce, delete, requeue, purge (R10, Q6)');
 
   withFilterOptions(queue.command('list').description('list queued messages, oldest first, with each recipient\'s state and the next attempt')).action(async (opts: FilterOpts, cmd: Command) => {
-    const filter = compile(opts);
-    const listing = await withQueue(cmd, (ctx) => listQueue(ctx, filter), true);
+    const filters = filterFields(opts);
+    const listing = await withOps(cmd, (ops) => listAll(ops, filters));
     warnUnreadable(out, listing.unreadable);
     if (opts.json) return out.printJson(listing);
     out.print(holdLine(listing));
@@ -110,19 +96,19 @@ export function registerQueue(program: Command, out: CliOutput): void {
     .description('show one message: envelope, each recipient\'s channel and state, header section (looks in queue/, failed/ and purged/)')
     .option('--json', 'machine-readable output')
     .action(async (id: string, opts: { json?: boolean }, cmd: Command) => {
-      const m = await withQueue(cmd, (ctx) => showQueued(ctx, id), true);
-      if (!m) throw new UsageError(`no message ${id.toUpperCase()} in the queue (nor in failed/ or purged/).`);
-      if (opts.json) return out.printJson({ id: m.entry.id, state: m.state, size: m.entry.size, envelope: m.envelope, headers: m.headers, queue: m.listed ?? null });
-      const env = m.envelope;
-      out.print(`id: ${m.entry.id}`);
+      const m = await withOps(cmd, (ops) => run(ops, showQueuedMessage, { id }));
+      if (opts.json) return out.printJson(m);
+      const env = m.envelope as unknown as SpoolEnvelope;
+      const listed = (m.queue ?? undefined) as ListedMessage | undefined;
+      out.print(`id: ${m.id}`);
       out.print(`state: ${m.state}`);
       out.print(`received: ${new Date(env.receivedAt).toISOString()}`);
-      out.print(`size: ${m.entry.size}`);
+      out.print(`size: ${m.size}`);
       out.print(`client: ${env.client.ip}${env.client.helo ? ` helo=${env.client.helo}` : ''} listener=${env.client.listener}${env.client.tls ? ` tls=${env.client.tls}` : ''}`);
       if (env.client.authUser) out.print(`auth user: ${env.client.authUser}`);
       out.print(`from: <${env.mailFrom}>`);
       env.rcpts.forEach((r, i) => {
-        const state = m.listed ? `  ${recipientState(m.listed.recipients[i])}` : '';
+        const state = listed ? `  ${recipientState(listed.recipients[i])}` : '';
         out.print(`to: <${r.address}>${r.notify ? ` NOTIFY=${r.notify.join(',')}` : ''}${state}`);
       });
       out.print('');
@@ -137,10 +123,10 @@ export function registerQueue(program: Command, out: CliOutput): void {
       .option('--delete', 'delete the files instead of moving them to spool/purged/'),
   ).action(async (opts: FilterOpts & { dryRun?: boolean; delete?: boolean }, cmd: Command) => {
     if (!hasFilter(opts)) throw new UsageError('purge needs at least one filter (--sender, --rcpt-domain, --client-ip, --auth-user, --since, --before).');
-    const filter = compile(opts);
-    const r = await withQueue(cmd, (ctx) => purgeMessages(ctx, filter, { dryRun: opts.dryRun, del: opts.delete }));
+    const filters = filterFields(opts);
+    const r = await withOps(cmd, (ops) => run(ops, purgeQueued, { ...filters, dryRun: opts.dryRun, delete: opts.delete }));
     warnUnreadable(out, r.unreadable);
-    if (opts.json) return out.printJson({ dryRun: !!opts.dryRun, count: r.purged.length, purged: r.purged, vanished: r.vanished, purgedDir: r.purgedDir ?? null });
+    if (opts.json) return out.printJson({ dryRun: r.dryRun, count: r.purged.length, purged: r.purged, vanished: r.vanished, purgedDir: r.purgedDir });
     const verb = opts.dryRun ? 'would purge' : 'purged';
     for (const e of r.purged) out.print(`${verb} ${e.id} from <${e.mailFrom}> to ${plural(e.rcpts.length, 'recipient')} (client ${e.clientIp}${e.authUser ? `, auth ${e.authUser}` : ''})`);
     for (const id of r.vanished) out.print(`${id} was already gone (delivered meanwhile)`);
@@ -156,14 +142,14 @@ export function registerQueue(program: Command, out: CliOutput): void {
     .option('--json', 'machine-readable output')
     .action(async (ids: string[], opts: { reason?: string; json?: boolean }, cmd: Command) => {
       if (ids.length) {
-        const r = await withQueue(cmd, (ctx) => holdMessages(ctx, ids));
+        const r = await withOps(cmd, (ops) => run(ops, holdQueued, { ids }));
         if (opts.json) return out.printJson(r);
         if (r.held.length) out.print(`held: ${r.held.join(' ')} (no new attempt starts, within 1 second on a running server)`);
         if (r.already.length) out.print(`already held: ${r.already.join(' ')}`);
         if (r.missing.length) throw new UsageError(`not in the queue: ${r.missing.join(' ')}`);
         return;
       }
-      const r = await withQueue(cmd, (ctx) => holdAll(ctx, opts.reason));
+      const r = await withOps(cmd, (ops) => run(ops, holdDelivery, { reason: opts.reason }));
       if (opts.json) return out.printJson({ held: true, wasHeld: r.wasHeld });
       out.print(r.wasHeld ? 'delivery was already held; hold renewed' : 'delivery held: no new delivery starts (within 1 second on a running server); deliveries in progress finish');
     });
@@ -174,13 +160,13 @@ export function registerQueue(program: Command, out: CliOutput): void {
     .option('--json', 'machine-readable output')
     .action(async (ids: string[], opts: { json?: boolean }, cmd: Command) => {
       if (ids.length) {
-        const r = await withQueue(cmd, (ctx) => releaseMessages(ctx, ids));
+        const r = await withOps(cmd, (ops) => run(ops, releaseQueued, { ids }));
         if (opts.json) return out.printJson(r);
         if (r.released.length) out.print(`released: ${r.released.join(' ')}`);
         if (r.notHeld.length) out.print(`not held: ${r.notHeld.join(' ')}`);
         return;
       }
-      const r = await withQueue(cmd, (ctx) => releaseAll(ctx));
+      const r = await withOps(cmd, (ops) => run(ops, releaseDelivery, {}));
       if (opts.json) return out.printJson(r);
       out.print(r.released ? 'delivery released' : 'delivery was not held by "queue hold"');
       if (r.configHold) out.print('note: delivery.hold is true in the configuration: delivery stays held until it is false and the server reloads (SIGHUP)');
@@ -195,8 +181,8 @@ export function registerQueue(program: Command, out: CliOutput): void {
     .action(async (ids: string[], opts: { all?: boolean; wait?: string; json?: boolean }, cmd: Command) => {
       if (!opts.all && !ids.length) throw new UsageError('give queue ids or --all.');
       if (opts.all && ids.length) throw new UsageError('give queue ids or --all, not both.');
-      const wait = waitMs(opts);
-      const r = await withQueue(cmd, (ctx) => retryMessages(ctx, opts.all ? 'all' : ids, wait));
+      const wait = waitSeconds(opts);
+      const r = await withOps(cmd, (ops) => run(ops, retryQueued, opts.all ? { all: true, wait } : { ids, wait }));
       if (opts.json) return out.printJson(r);
       out.print(requestLine('retrying', r, wait));
       if (r.missing.length) throw new UsageError(`not in the queue: ${r.missing.join(' ')}`);
@@ -208,8 +194,8 @@ export function registerQueue(program: Command, out: CliOutput): void {
     .option('--wait <seconds>', WAIT_HELP)
     .option('--json', 'machine-readable output')
     .action(async (ids: string[], opts: { wait?: string; json?: boolean }, cmd: Command) => {
-      const wait = waitMs(opts);
-      const r = await withQueue(cmd, (ctx) => bounceMessages(ctx, ids, wait));
+      const wait = waitSeconds(opts);
+      const r = await withOps(cmd, (ops) => run(ops, bounceQueued, { ids, wait }));
       if (opts.json) return out.printJson(r);
       out.print(requestLine('returning to sender', r, wait));
       if (r.missing.length) throw new UsageError(`not in the queue: ${r.missing.join(' ')}`);
@@ -220,7 +206,7 @@ export function registerQueue(program: Command, out: CliOutput): void {
     .description('delete these messages from the queue, without any notice to anyone (like postsuper -d)')
     .option('--json', 'machine-readable output')
     .action(async (ids: string[], opts: { json?: boolean }, cmd: Command) => {
-      const r = await withQueue(cmd, (ctx) => deleteMessages(ctx, ids));
+      const r = await withOps(cmd, (ops) => run(ops, deleteQueued, { ids }));
       if (opts.json) return out.printJson(r);
       if (r.deleted.length) out.print(`deleted: ${r.deleted.join(' ')}`);
       if (r.missing.length) throw new UsageError(`not in the queue: ${r.missing.join(' ')}`);
@@ -235,11 +221,11 @@ export function registerQueue(program: Command, out: CliOutput): void {
     .action(async (ids: string[], opts: { all?: boolean; wait?: string; json?: boolean }, cmd: Command) => {
       if (!opts.all && !ids.length) throw new UsageError('give queue ids or --all.');
       if (opts.all && ids.length) throw new UsageError('give queue ids or --all, not both.');
-      const wait = waitMs(opts);
-      const r = await withQueue(cmd, (ctx) => requeueFailed(ctx, opts.all ? 'all' : ids, wait));
+      const wait = waitSeconds(opts);
+      const r = await withOps(cmd, (ops) => run(ops, requeueQueued, opts.all ? { all: true, wait } : { ids, wait }));
       if (opts.json) return out.printJson(r);
       out.print(r.requeued.length ? `requeued: ${r.requeued.join(' ')}` : 'nothing to requeue');
-      if (r.result && !r.result.answered) out.print(`no running server answered within ${wait / 1000} s; the server takes them when it starts`);
+      if (r.result && !r.result.answered) out.print(`no running server answered within ${wait} s; the server takes them when it starts`);
       if (r.missing.length) throw new UsageError(`not in spool/failed/: ${r.missing.join(' ')}`);
     });
 }

@@ -41,6 +41,34 @@ test('config check: embedded default when no -c', async () => {
   assert.match(r.stdout, /^ok: embedded default\n/);
 });
 
+test('config check --all: every key with its effective value and source; secrets redacted; --json', async () => {
+  const file = join(tmp, 'all.yaml');
+  writeFileSync(file, `${CONFIG}limits:\n  maxRecipients: 50\nchannels:\n  relay:\n    transport: smtp\n    relayHost: "[192.0.2.25]:587"\n    auth: { user: relay-user, passwordFile: /etc/rampart/relay.secret }\nstate:\n  redis: "redis://:hunter2@127.0.0.1:6379/0"\npolicy:\n  warn: [rcpt.localRecipient]\n`);
+  const r = await run(['config', 'check', '--all'], { config: file });
+  assert.equal(r.code, 0, r.stderr);
+  const row = (key: string) => r.stdout.split('\n').find((l) => l.startsWith(`${key} `) || l.startsWith(`${key}=`))?.replace(/ +=/, ' =');
+  assert.equal(row('limits.maxRecipients'), 'limits.maxRecipients = 50  (file)');
+  assert.equal(row('limits.maxConnections'), 'limits.maxConnections = 1000  (default)');
+  assert.equal(row('listeners[0].port'), 'listeners[0].port = 25250  (file)');
+  assert.equal(row('listeners[0].pregreetWaitMs'), 'listeners[0].pregreetWaitMs = 300  (default)');
+  assert.equal(row('listeners[0].maxMessageSize'), 'listeners[0].maxMessageSize = (not set)  (default)');
+  assert.equal(row('channels.relay.relayHost'), 'channels.relay.relayHost = {"kind":"inet","host":"192.0.2.25","port":587,"mx":false}  (file)', 'the value as resolved');
+  assert.equal(row('channels.relay.concurrency'), 'channels.relay.concurrency = 20  (default)');
+  assert.equal(row('channels.smtp.transport'), 'channels.smtp.transport = "smtp"  (default)');
+  assert.equal(row('policy.warn'), 'policy.warn = ["rcpt.localRecipient"]  (file)');
+  assert.equal(row('state.redis'), 'state.redis = "redis://:REDACTED@127.0.0.1:6379/0"  (file)');
+  assert.doesNotMatch(r.stdout, /hunter2/);
+  const json = JSON.parse((await run(['config', 'check', '--all', '--json'], { config: file })).stdout);
+  assert.deepEqual(json.find((v: { key: string }) => v.key === 'dataDir'), { key: 'dataDir', value: join(tmp, 'data'), source: 'file' });
+  assert.deepEqual(json.find((v: { key: string }) => v.key === 'tls.cert'), { key: 'tls.cert', source: 'default' });
+  const embedded = await run(['config', 'check', '--all'], { config: null });
+  assert.match(embedded.stdout, /^admin\.port +\= 2580 {2}\(embedded default\)$/m);
+  assert.match(embedded.stdout, /^admin\.allowRemote +\= false {2}\(default\)$/m);
+  const bad = await run(['config', 'check', '--json'], { config: file });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--json goes with --all/);
+});
+
 test('config check: failures name the key and exit 2', async () => {
   const cases: Array<[string, string, RegExp]> = [
     ['bad port', CONFIG.replace('25250', '70000'), /listeners\.0\.port/],

@@ -5,7 +5,8 @@
 import { Command, CommanderError } from 'commander';
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { ConfigError, loadConfig, type Snapshot } from '../config/load.js';
+import { ConfigError, loadConfigWithInput } from '../config/load.js';
+import { effectiveText, effectiveValues } from '../config/effective.js';
 import { checkListText } from '../policy/registry.js';
 import { DirectoryError } from '../directory/store.js';
 import { CliOutput, UsageError, snapshotOf, withOps, run, runAll, type CliIo, type GlobalOpts } from './common.js';
@@ -20,8 +21,11 @@ import { networkWarnings } from '../policy/networks.js';
 import { registerPostoffices } from './postoffice-commands.js';
 import { registerCatchalls } from './catchall-commands.js';
 import { registerQueue } from './queue-commands.js';
+import { registerDecisions } from './decisions-commands.js';
+import { reloadConfig } from '../ops/config.js';
 import { dovecotDefaultAccepts } from '../core/mailbox-name.js';
 import { registerDkim } from './dkim-commands.js';
+import { registerCheck } from './check-command.js';
 
 async function readStdinPassword(io: CliIo): Promise<string> {
   const chunks: Buffer[] = [];
@@ -48,6 +52,7 @@ function buildProgram(out: CliOutput): Command {
   const program = new Command('rampart')
     .description('Rampart, an abuse-resistant SMTP server')
     .option('-c, --config <file>', 'configuration file (YAML); default: the embedded default configuration')
+    .option('--offline', 'work on the files under dataDir even when a server is running (default: through its admin API)')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (s) => out.io.stdout.write(s), writeErr: (s) => out.io.stderr.write(s) })
     .exitOverride();
@@ -69,16 +74,23 @@ function buildProgram(out: CliOutput): Command {
     .command('check')
     .description('validate the configuration and print a summary')
     .option('--checks', 'also list every check and guard, stage by stage in the order they run, with its feature and config keys')
-    .action((opts: { checks?: boolean }, cmd: Command) => {
+    .option('--all', 'also print every key with its effective value and its source (file, embedded default, or default)')
+    .option('--json', 'with --all: the keys as JSON [{key, value, source}]')
+    .action((opts: { checks?: boolean; all?: boolean; json?: boolean }, cmd: Command) => {
       const { config: path } = cmd.optsWithGlobals<GlobalOpts>();
-      let snap: Snapshot;
+      let loaded: ReturnType<typeof loadConfigWithInput>;
       try {
-        snap = loadConfig(path);
+        loaded = loadConfigWithInput(path);
       } catch (e) {
         if (!(e instanceof ConfigError)) throw e;
         out.io.stderr.write(e.message + '\n');
         out.exitCode = 2;
         return;
+      }
+      const snap = loaded.snap;
+      if (opts.json) {
+        if (!opts.all) throw new UsageError('--json goes with --all.');
+        return out.printJson(effectiveValues(snap, loaded.input, loaded.fromFile));
       }
       out.print(`ok: ${snap.source}`);
       const listeners = snap.listeners.map((l) => `${l.name} (${l.kind}) ${l.addresses.map((a) => hostPort(a, l.port)).join(' ')}`);
@@ -86,7 +98,17 @@ function buildProgram(out: CliOutput): Command {
       for (const w of networkWarnings(snap)) out.print(`warning: ${w}`); // R1: proxy inside the LAN
       if (snap.policy.warn.length) out.print(`warn mode: ${snap.policy.warn.join(', ')}`);
       if (opts.checks) out.io.stdout.write(checkListText());
+      if (opts.all) out.io.stdout.write(effectiveText(effectiveValues(snap, loaded.input, loaded.fromFile)));
     });
+
+  config
+    .command('reload')
+    .description('make the running server read its configuration file again (as SIGHUP does), through its admin API')
+    .action((_opts, cmd: Command) =>
+      withOps(cmd, async (ops) => {
+        out.print(`reloaded ${(await run(ops, reloadConfig, {})).source}`);
+      }),
+    );
 
   const domain = program.command('domain').description('manage local domains');
   domain
@@ -200,7 +222,9 @@ function buildProgram(out: CliOutput): Command {
   registerCatchalls(program, out);
   registerQueue(program, out);
   registerAdmin(program, out);
+  registerDecisions(program, out);
   registerDkim(program, out); // A8 DKIM signing keys (dkim-commands.ts)
+  registerCheck(program, out); // the policy simulator (src/simulator/)
   return program;
 }
 

@@ -78,6 +78,15 @@ function resolveSnapshot(cfg: Config, source: string, baseDir: string): Snapshot
 
 /** Reads and validates a YAML file; YAML syntax errors name the line. */
 export function loadConfigFile(path: string): Snapshot {
+  return loadConfigWithInput(path).snap;
+}
+
+/** The snapshot and the configuration as written (the parsed file, or the embedded default): `config check --all` shows both. */
+export function loadConfigWithInput(path: string | undefined, cwd = process.cwd()): { snap: Snapshot; input: unknown; fromFile: boolean } {
+  if (!path) {
+    const input = embeddedDefault();
+    return { snap: validateConfig(input, 'embedded default', cwd), input, fromFile: false };
+  }
   const abs = resolve(path);
   let text: string;
   try {
@@ -87,7 +96,8 @@ export function loadConfigFile(path: string): Snapshot {
   }
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length) throw new ConfigError(abs, doc.errors.map((e) => `YAML: ${e.message.split('\n')[0]}`));
-  return validateConfig(doc.toJS(), abs, dirname(abs));
+  const input = doc.toJS();
+  return { snap: validateConfig(input, abs, dirname(abs)), input, fromFile: true };
 }
 
 /** The config file if given, else the embedded default (high ports, ./var, demo domain). */

@@ -3,10 +3,12 @@
 // bounded sets taken from the code (listener names, check names, reply codes,
 // method names): never an IP address, a sender or a recipient.
 // Who feeds what: observe.ts (decision and abuse events, access lists, spool
-// commits, and the connections the listener's guards refused), instrument.ts (DNS
-// resolver decorator), the store's own failure counts (watchStore), and the
-// listener's ConnectionObserver hook (sessions started, implicit TLS failures,
-// open sessions).
+// commits with their latency, and the connections the listener's guards refused),
+// instrument.ts (DNS resolver decorator), the store's own failure counts
+// (watchStore), the listener's ConnectionObserver hook (sessions started, implicit
+// TLS failures, open sessions), the sessions' observer (session-metrics.ts: one
+// report per session and per message) and the transport decorator and queue
+// gauges (delivery-metrics.ts).
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ConnectionObserver, ConnectionOutcome } from '../listener/server.js';
@@ -15,11 +17,19 @@ import type { ConnectionObserver, ConnectionOutcome } from '../listener/server.j
 export type ConnectionOutcomeLabel = ConnectionOutcome | 'refused_limit' | 'proxy_refused';
 import type { AccessList } from '../state/access-list.js';
 import type { CountingStore, OpErrors } from '../state/store-errors.js';
+import { SessionMetrics } from './session-metrics.js';
+import { DeliveryMetrics } from './delivery-metrics.js';
+
+/** What the stream gauge reads (src/admin/decision-stream.ts). */
+interface StreamSize {
+  readonly size: number;
+}
 
 export class Metrics implements ConnectionObserver {
   readonly registry = new Registry();
   private access: AccessList | undefined;
   private store: CountingStore | undefined;
+  private stream: StreamSize | undefined;
 
   readonly decisions = new Counter({
     name: 'rampart_decisions_total',
@@ -97,9 +107,39 @@ export class Metrics implements ConnectionObserver {
     buckets: [1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864],
     registers: [this.registry],
   });
+  readonly commitSeconds = new Histogram({
+    name: 'rampart_spool_commit_duration_seconds',
+    help: 'Spool commit latency: the last write, the file\'s fdatasync, the rename into queue/ and the (grouped) directory fsync, per message.',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly fsyncSeconds = new Histogram({
+    name: 'rampart_spool_fsync_duration_seconds',
+    help: 'fdatasync latency of each committed message file.',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  /** The SMTP sessions' observer (SessionDeps.observer). */
+  readonly smtp = new SessionMetrics(this.registry);
+  /** Queue gauges and the transport decorator. */
+  readonly delivery = new DeliveryMetrics(this.registry);
+
+  readonly streamDropped = new Counter({
+    name: 'rampart_admin_stream_dropped_total',
+    help: 'Live decision stream clients dropped because they did not read fast enough (their queue passed its bound).',
+    registers: [this.registry],
+  });
 
   constructor() {
     const self = this;
+    new Gauge({
+      name: 'rampart_admin_stream_clients',
+      help: 'Clients of the live decision stream (GET /api/v1/decisions/stream) connected now.',
+      registers: [this.registry],
+      collect() {
+        this.set(self.stream?.size ?? 0);
+      },
+    });
     new Gauge({
       name: 'rampart_access_entries',
       help: 'Live entries of the R2 allow/deny lists in this node\'s index, by list and source.',
@@ -121,6 +161,11 @@ export class Metrics implements ConnectionObserver {
   /** The access lists whose size the gauge reports at each scrape. */
   watchAccess(access: AccessList): void {
     this.access = access;
+  }
+
+  /** The live decision stream whose client count the gauge reports. */
+  watchStream(stream: StreamSize): void {
+    this.stream = stream;
   }
 
   /** The store whose failure counts the store counters report at each scrape. */

@@ -55,6 +55,10 @@ export function observe(m: Metrics, o: Observed): () => void {
     if (!committed || !queuedByUs(committed.envelope)) {
       m.spoolCommits.inc();
       if (committed) m.messageBytes.observe(committed.size);
+    if (committed?.timing) {
+      m.fsyncSeconds.observe(committed.timing.fsyncSeconds);
+      m.commitSeconds.observe(committed.timing.commitSeconds);
+    }
     }
     queued(id, committed);
   };

@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import type { Snapshot } from '../config/load.js';
 import type { Directory } from '../directory/store.js';
 import type { AccessList } from '../state/access-list.js';
+import type { RecentDecisions } from '../admin/recent-decisions.js';
 import { asOpError, invalidInput } from './errors.js';
 
 /** What an operation may use: the running server's parts, or the files the CLI opened. */
@@ -18,6 +19,10 @@ export interface OpsContext {
   config(): Snapshot;
   /** Present only in a running server. */
   reload?: () => Snapshot;
+  /** Whether a domain is local, for queue listings; default: the directory's answer (the CLI avoids creating a directory file). */
+  localDomain?: (domain: string) => boolean;
+  /** The running server's recent decisions (present with an admin listener). */
+  recent?: RecentDecisions;
 }
 
 export interface Op<I extends z.ZodType, O extends z.ZodType> {

@@ -8,8 +8,19 @@ import type { Check, CheckContext, Stage } from './types.js';
 
 export const CHECK_TIMEOUT_MS = 30000;
 
+/**
+ * Told about every check the runner runs (the policy simulator, `rampart check`):
+ * its verdict (undefined: no opinion) and what finalize() made of it (undefined:
+ * not enforced, e.g. warn mode, and the stage goes on).
+ */
+export type CheckObserver = (stage: Stage, check: string, verdict: Decision | undefined, enforced: Decision | undefined) => void;
+
 export class PolicyRunner {
-  constructor(private readonly checks: Readonly<Record<Stage, readonly Check[]>>, private readonly timeoutMs = CHECK_TIMEOUT_MS) {}
+  constructor(
+    private readonly checks: Readonly<Record<Stage, readonly Check[]>>,
+    private readonly timeoutMs = CHECK_TIMEOUT_MS,
+    private readonly observer?: CheckObserver,
+  ) {}
 
   /** Returns the decision that ends the stage, or undefined when every check passed. */
   async run(ctx: CheckContext): Promise<Decision | undefined> {
@@ -24,8 +35,9 @@ export class PolicyRunner {
       if (verdict) {
         // `?? check.feature`, not a spread default: reject() etc. set `feature: undefined`.
         const d = finalize({ ...verdict, feature: verdict.feature ?? check.feature }, ctx);
+        this.observer?.(ctx.stage, check.name, verdict, d);
         if (d) return d;
-      }
+      } else this.observer?.(ctx.stage, check.name, undefined, undefined);
     }
     return undefined;
   }

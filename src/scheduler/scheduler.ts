@@ -150,6 +150,15 @@ export class Scheduler {
     return { entries: this.entries.size, ...by, memBytes: this.memBytes, heap: this.heap.size, timerArmed: this.timer !== undefined };
   }
 
+  /** Recipients of queued messages waiting for a retry, by channel (the journal's deferred legs; metrics). */
+  deferredByChannel(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const id of this.entries.keys()) {
+      for (const leg of this.journal.get(id)?.legs.values() ?? []) if (leg.outcome === 'deferred') out.set(leg.ch, (out.get(leg.ch) ?? 0) + 1);
+    }
+    return out;
+  }
+
   setConfig(c: Snapshot): void {
     this.config = c;
     this.pump(); // a release (hold: false) or a higher concurrency takes effect now

@@ -49,6 +49,30 @@ export interface DataPort extends ReplyPort {
   readonly log: Logger;
   /** One more message queued in this session (for the connection log line). */
   messageQueued(): void;
+  /** A message reached its end of data: octets received, when the end arrived (hrtime), whether it was queued (metrics). */
+  dataEnded(bytes: number, endedAt: bigint, queued: boolean): void;
+}
+
+/** What one session looked like, reported once when it ends (metrics). */
+export interface SessionStats {
+  listener: string;
+  /** The session's close reason as logged ("quit", "timeout", "rcpt rcpt.relay", "socket error: ..."). */
+  closeReason: string;
+  /** Commands by verb (known verbs; anything else under "OTHER"). */
+  commands: ReadonlyMap<string, number>;
+  /** Octets read from the client's connection. */
+  bytesIn: number;
+  seconds: number;
+}
+
+/**
+ * Told about each session and each message once, at its end, never per line or
+ * chunk (the metrics implement it; src/metrics/metrics.ts).
+ */
+export interface SessionObserver {
+  /** Octets of a message that reached its end of data, seconds from that end to the reply, queued or refused. */
+  endOfData(listener: string, bytes: number, seconds: number, queued: boolean): void;
+  sessionEnded(s: SessionStats): void;
 }
 
 export interface TlsProvider {

@@ -92,6 +92,8 @@ function refuse(s: DataPort, d: Decision): void {
 /** Handles the end of the transfer ("." or BDAT LAST): refuse, or commit and answer 250. */
 async function finish(s: DataPort, intake: Intake, bareLf: number, bareCr: number): Promise<void> {
   const id = intake.sink.id;
+  const endedAt = process.hrtime.bigint();
+  let queued = false;
   try {
     const over = intake.guard.finish(); // S1/S2/S3: octets or lines over the limit (policy/size-guard.ts)
     if (over) {
@@ -140,8 +142,10 @@ async function finish(s: DataPort, intake: Intake, bareLf: number, bareCr: numbe
       'message queued',
     );
     s.reply(250, '2.0.0', `Ok: queued as ${id}`);
+    queued = true;
   } finally {
     s.tx.reset();
+    s.dataEnded(intake.bytes, endedAt, queued);
   }
 }
 

@@ -22,7 +22,7 @@ import { heloName } from './helo-name.js';
 import { receiveData, receiveBdat } from './session-data.js';
 import type { BdatState } from './intake.js';
 import { handleAuth, handleStarttls, tlsInfo } from './session-auth.js';
-import type { AuthPort, Authenticator, DataPort, TlsProvider, Transaction } from './ports.js';
+import type { AuthPort, Authenticator, DataPort, SessionObserver, TlsProvider, Transaction } from './ports.js';
 
 export interface SessionDeps {
   config: Snapshot;
@@ -33,7 +33,12 @@ export interface SessionDeps {
   auth: Authenticator;
   tls: TlsProvider;
   log: Logger;
+  /** Told once per message and once per session (metrics); absent in the policy simulator. */
+  observer?: SessionObserver;
 }
+
+/** Verbs counted by name in the session's command counts; anything else is OTHER (a bounded label set). */
+const KNOWN_VERBS = new Set(['EHLO', 'HELO', 'MAIL', 'RCPT', 'DATA', 'BDAT', 'RSET', 'NOOP', 'QUIT', 'HELP', 'VRFY', 'EXPN', 'STARTTLS', 'AUTH']);
 
 /** RFC 4954 4: AUTH lines may be up to 12288 octets. */
 const AUTH_LINE_MAX = 12288;
@@ -66,9 +71,15 @@ export class SmtpSession implements DataPort, AuthPort, Transaction {
   readonly auth: Authenticator;
 
   /** `id`: given by the listener when it decided something about the connection before the session. */
+  /** Commands by verb, for the one report at the end (SessionObserver). */
+  private readonly verbs = new Map<string, number>();
+  /** The connection as accepted (after STARTTLS `socket` is the TLS socket over it). */
+  private readonly rawSocket: Socket;
+
   constructor(socket: Socket, readonly deps: SessionDeps, id = newSessionId()) {
     ({ policy: this.policy, submitter: this.submitter, log: this.log, tls: this.tls, auth: this.auth } = deps);
     this.socket = socket;
+    this.rawSocket = socket;
     this.info = {
       id,
       listener: deps.listener,
@@ -96,6 +107,10 @@ export class SmtpSession implements DataPort, AuthPort, Transaction {
 
   messageQueued(): void {
     this.messages++;
+  }
+
+  dataEnded(bytes: number, endedAt: bigint, queued: boolean): void {
+    this.deps.observer?.endOfData(this.info.listener.name, bytes, Number(process.hrtime.bigint() - endedAt) / 1e9, queued);
   }
 
   // ---- output -------------------------------------------------------------
@@ -206,6 +221,7 @@ export class SmtpSession implements DataPort, AuthPort, Transaction {
         },
         'connection closed',
       );
+      this.deps.observer?.sessionEnded({ listener: this.info.listener.name, closeReason: this.closeReason, commands: this.verbs, bytesIn: this.rawSocket.bytesRead, seconds: (Date.now() - this.started) / 1000 });
     }
   }
 
@@ -283,6 +299,8 @@ export class SmtpSession implements DataPort, AuthPort, Transaction {
         this.protocolError(500, '5.5.2', 'Line too long');
         continue;
       }
+      const counted = KNOWN_VERBS.has(verb) ? verb : 'OTHER';
+      this.verbs.set(counted, (this.verbs.get(counted) ?? 0) + 1);
       await this.dispatch(verb, arg);
     }
   }

@@ -61,6 +61,27 @@ test('R10 scanQueue lists envelopes oldest first and applies the filter', async 
   }
 });
 
+test('R10 scanQueue pages: ids after the cursor, up to the limit of matches, and whether more follow', async () => {
+  const s = await spoolWith([
+    { from: 'a@x.example', rcpts: ['r@example.test'] },
+    { from: 'b@y.example', rcpts: ['r@example.test'] },
+    { from: 'c@x.example', rcpts: ['r@example.test'] },
+    { from: 'd@x.example', rcpts: ['r@example.test'] },
+  ]);
+  try {
+    const x = compileFilter({ sender: '*@x.example' });
+    const p1 = await scanQueue(s.root, x, 'queued', { limit: 2 });
+    assert.deepEqual(p1.entries.map((e) => e.id), [s.ids[0], s.ids[2]]);
+    assert.equal(p1.more, true);
+    const p2 = await scanQueue(s.root, x, 'queued', { after: s.ids[2], limit: 2 });
+    assert.deepEqual(p2.entries.map((e) => e.id), [s.ids[3]]);
+    assert.equal(p2.more, false);
+    assert.equal(p2.total, 4);
+  } finally {
+    s.done();
+  }
+});
+
 test('R10 an unreadable queue file is reported, never matched; missing queue folder is empty', async () => {
   const s = await spoolWith([{ from: 'a@x.example', rcpts: ['alice@example.test'] }]);
   try {
@@ -70,7 +91,7 @@ test('R10 an unreadable queue file is reported, never matched; missing queue fol
     assert.equal(r.entries.length, 1);
     assert.deepEqual(r.unreadable.map((u) => u.id), ['ZZZZZZZZZZZZZAAAAAA']);
     const empty = mkdtempSync(join(tmpdir(), 'rampart-qadmin-empty-'));
-    assert.deepEqual(await scanQueue(empty), { entries: [], unreadable: [], total: 0 });
+    assert.deepEqual(await scanQueue(empty), { entries: [], unreadable: [], total: 0, more: false });
     rmSync(empty, { recursive: true });
   } finally {
     s.done();

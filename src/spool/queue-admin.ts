@@ -77,28 +77,49 @@ export async function queueIds(spoolRoot: string, state: QueueState = 'queued'):
   }
 }
 
-/** Reads the envelopes of every queued message and keeps those the filter matches. */
-export async function scanQueue(spoolRoot: string, filter: QueueFilter = () => true, state: QueueState = 'queued'): Promise<ScanResult> {
+/** A page of a scan: ids after `after` (ids sort by time), until `limit` matches are found. */
+export interface ScanPage {
+  after?: string;
+  limit?: number;
+}
+
+/**
+ * Reads the envelopes of queued messages and keeps those the filter matches; with
+ * a page, only ids after `page.after`, in order, until `page.limit` matched
+ * (`more` says whether others may follow).
+ */
+export async function scanQueue(spoolRoot: string, filter: QueueFilter = () => true, state: QueueState = 'queued', page: ScanPage = {}): Promise<ScanResult & { more: boolean }> {
   const dir = join(spoolRoot, STATE_DIRS[state]);
   const ids = await queueIds(spoolRoot, state);
+  const after = page.after;
+  const todo = after === undefined ? ids : ids.filter((id) => id > after);
+  const limit = page.limit ?? Infinity;
   const entries: QueueEntry[] = [];
   const unreadable: ScanResult['unreadable'] = [];
-  const read = await mapLimit(ids, 16, async (id) => {
-    try {
-      const q = await readQueueFile(join(dir, id), id);
-      return { id, q };
-    } catch (e) {
-      return { id, error: e as NodeJS.ErrnoException };
-    }
-  });
-  for (const r of read) {
-    if ('q' in r && r.q) {
-      if (filter(r.q.envelope)) entries.push(toEntry(r.id, r.q.envelope, messageSize(r.q)));
-    } else if (r.error?.code !== 'ENOENT') {
-      unreadable.push({ id: r.id, error: r.error?.message ?? 'unknown error' }); // ENOENT: delivered meanwhile
+  // In batches, so that a page of a long queue reads only the files it needs.
+  const batch = limit === Infinity ? todo.length : 64;
+  let i = 0;
+  while (i < todo.length && entries.length <= limit) {
+    const slice = todo.slice(i, i + batch);
+    i += slice.length;
+    const read = await mapLimit(slice, 16, async (id) => {
+      try {
+        const q = await readQueueFile(join(dir, id), id);
+        return { id, q };
+      } catch (e) {
+        return { id, error: e as NodeJS.ErrnoException };
+      }
+    });
+    for (const r of read) {
+      if ('q' in r && r.q) {
+        if (filter(r.q.envelope)) entries.push(toEntry(r.id, r.q.envelope, messageSize(r.q)));
+      } else if (r.error?.code !== 'ENOENT') {
+        unreadable.push({ id: r.id, error: r.error?.message ?? 'unknown error' }); // ENOENT: delivered meanwhile
+      }
     }
   }
-  return { entries, unreadable, total: ids.length };
+  const more = entries.length > limit;
+  return { entries: more ? entries.slice(0, limit) : entries, unreadable, total: ids.length, more };
 }
 
 export interface PurgeResult {

@@ -13,7 +13,7 @@ import { routeDomain } from '../config/routing.js';
 import { clearHold, readHold, setHold, type HoldState } from './hold.js';
 import { readJournal } from './recipient-journal.js';
 import type { MessageState } from './journal-records.js';
-import { purgeQueue, queueIds, scanQueue, showMessage, STATE_DIRS, type QueueEntry, type ScanResult, type ShownMessage } from './queue-admin.js';
+import { purgeQueue, queueIds, scanQueue, showMessage, STATE_DIRS, type QueueEntry, type ScanPage, type ScanResult, type ShownMessage } from './queue-admin.js';
 import type { QueueFilter } from './queue-filter.js';
 import { clearMessageHold, heldIds, setMessageHold, takeAnswer, writeRequest, type ControlAnswer, type ControlOp } from './queue-control.js';
 import { QUEUE_ID } from './queue-id.js';
@@ -69,6 +69,8 @@ export interface QueueListing extends GlobalHold {
   count: number;
   messages: ListedMessage[];
   unreadable: ScanResult['unreadable'];
+  /** With a page: whether more matching messages may follow the last one listed. */
+  more: boolean;
 }
 
 // ---- reading
@@ -119,14 +121,14 @@ function listed(ctx: QueueContext, e: QueueEntry, st: MessageState | undefined, 
   return { ...e, ageMs: Math.max(0, now - e.receivedAt), held, nextAttempt, recipients };
 }
 
-/** Queued messages the filter matches, oldest first, with per-recipient state. */
-export async function listQueue(ctx: QueueContext, filter?: QueueFilter): Promise<QueueListing> {
-  const scan = await scanQueue(ctx.spoolRoot, filter);
+/** Queued messages the filter matches, oldest first, with per-recipient state (all, or one page). */
+export async function listQueue(ctx: QueueContext, filter?: QueueFilter, page: ScanPage = {}): Promise<QueueListing> {
+  const scan = await scanQueue(ctx.spoolRoot, filter, 'queued', page);
   const journal = await readJournal(ctx.spoolRoot);
   const held = heldIds(ctx.spoolRoot);
   const now = ctx.now ?? Date.now();
   const messages = scan.entries.map((e) => listed(ctx, e, journal.get(e.id), held.has(e.id), now));
-  return { ...globalHold(ctx), total: scan.total, count: messages.length, messages, unreadable: scan.unreadable };
+  return { ...globalHold(ctx), total: scan.total, count: messages.length, messages, unreadable: scan.unreadable, more: scan.more };
 }
 
 /** One message (queue/, failed/ or purged/) with envelope, header section and, when queued, recipient state. */
@@ -139,7 +141,7 @@ export async function showQueued(ctx: QueueContext, id: string): Promise<(ShownM
 
 // ---- acting
 
-function normalizeId(id: string): string {
+export function normalizeId(id: string): string {
   const wanted = id.trim().toUpperCase();
   if (!QUEUE_ID.test(wanted)) throw new QueueOpError(`"${id}" is not a queue id.`);
   return wanted;

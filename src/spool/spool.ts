@@ -39,6 +39,8 @@ export interface Committed {
   fileSize: number;
   /** The stored message bytes, when the message was small enough to be held in memory. */
   body?: Buffer;
+  /** How long the commit took (metrics): the file's fdatasync, and the whole commit up to the durable rename. */
+  timing?: { fsyncSeconds: number; commitSeconds: number };
 }
 
 interface FreeFile {
@@ -116,9 +118,10 @@ export class Spool implements Submitter {
   }
 
   /** Second half of a commit: rename into the queue and make the rename durable. */
-  async publish(c: Committed): Promise<void> {
+  async publish(c: Committed, started?: bigint): Promise<void> {
     await rename(join(this.incomingDir, c.id), this.queuePath(c.id));
     await this.queueSync.sync();
+    if (c.timing && started !== undefined) c.timing.commitSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     this.onQueued(c.id, c);
   }
 
@@ -239,6 +242,7 @@ class SpoolSink implements MessageSink {
 
   async commit(prepend: Buffer = NO_PREPEND): Promise<void> {
     if (this.finished) throw new Error('message already finished');
+    const started = process.hrtime.bigint();
     // A small message never flushed: all its bytes are still here, for delivery from memory.
     const body = this.inMemory ? Buffer.concat(this.pending.slice(1)) : undefined;
     const size = this.size;
@@ -251,10 +255,12 @@ class SpoolSink implements MessageSink {
     const fh = await this.handle();
     this.finished = true;
     if (this.oldSize > this.written) await fh.truncate(this.written); // a recycled file was longer
+    const synced = process.hrtime.bigint();
     await fh.datasync();
-    const committed: Committed = { id: this.id, envelope: this.envelope, bodyOffset: this.preambleLength, size, prepend, fileSize: this.written, body };
+    const fsyncSeconds = Number(process.hrtime.bigint() - synced) / 1e9;
+    const committed: Committed = { id: this.id, envelope: this.envelope, bodyOffset: this.preambleLength, size, prepend, fileSize: this.written, body, timing: { fsyncSeconds, commitSeconds: 0 } };
     try {
-      await this.spool.publish(committed);
+      await this.spool.publish(committed, started);
     } finally {
       this.fh = undefined;
       fh.close().catch(() => {}); // closing needs not delay the reply

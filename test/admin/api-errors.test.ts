@@ -27,6 +27,8 @@ const CASES: Record<string, Cases> = {
   'GET /domains/:name': { sample: { path: '/domains/example.test' }, bad: { path: '/domains/bad_!', message: /^name: "bad_!" is not a valid domain name\.$/ }, missing: { path: '/domains/nope.example', message: /^Domain nope\.example does not exist\.$/ } },
   'DELETE /domains/:name': { sample: { path: '/domains/example.test' }, bad: { path: '/domains/bad_!', message: /^name: "bad_!" is not/ }, missing: { path: '/domains/nope.example', message: /^Domain nope\.example does not exist\.$/ } },
 
+  'DELETE /domains/:domain/postoffice': { sample: { path: '/domains/example.test/postoffice' }, bad: { path: '/domains/bad_!/postoffice', message: /^domain: "bad_!" is not/ }, missing: { path: '/domains/example.test/postoffice', message: /^Domain example\.test is not in a postoffice\.$/ } },
+
   'GET /mailboxes': { sample: { path: '/mailboxes' }, bad: { path: '/mailboxes?cursor=%21%21', message: /^cursor: not a nextCursor from this API$/ }, missing: { path: '/mailboxes?domain=nope.example', message: /^Domain nope\.example does not exist\.$/ } },
   'POST /mailboxes': { sample: { path: '/mailboxes', body: { address: 'new@example.test' } }, bad: { path: '/mailboxes', body: { address: 'nope' }, message: /^address: "nope" is not a valid address \(expected local@domain\)\.$/ }, missing: { path: '/mailboxes', body: { address: 'x@nope.example' }, message: /^Domain nope\.example is not a local domain/ } },
   'GET /mailboxes/:address': { sample: { path: '/mailboxes/alice@example.test' }, bad: { path: '/mailboxes/nope', message: /^address: "nope" is not a valid address/ }, missing: { path: '/mailboxes/ghost@example.test', message: /^Mailbox ghost@example\.test does not exist\.$/ } },
@@ -63,7 +65,21 @@ const CASES: Record<string, Cases> = {
 
   'POST /access/unban': { sample: { path: '/access/unban', body: { ip: '192.0.2.1' } }, bad: { path: '/access/unban', body: { ip: 'not-an-ip' }, message: /^ip: expected an IPv4 or IPv6 address$/ }, missing: { path: '/access/unban', body: { ip: '192.0.2.77' }, message: /^192\.0\.2\.77 is not on the deny list$/ } },
 
+  'GET /queue': { sample: { path: '/queue' }, bad: { path: '/queue?clientIp=10.0.0.0%2F33', message: /^clientIp: "10\.0\.0\.0\/33" is not an IP address or CIDR block\.$/ }, missing: null },
+  'GET /queue/:id': { sample: { path: '/queue/0000000000000ABCDEF' }, bad: { path: '/queue/nonsense', message: /^id: "nonsense" is not a queue id\.$/ }, missing: { path: '/queue/0000000000000ABCDEF', message: /^no message 0000000000000ABCDEF in the queue \(nor in failed\/ or purged\/\)\.$/ } },
+  'POST /queue/hold': { sample: { path: '/queue/hold', body: { ids: ['0000000000000ABCDEF'] } }, bad: { path: '/queue/hold', body: { ids: [] }, message: /^ids: give at least one queue id\.$/ }, missing: { path: '/queue/hold', body: { ids: ['0000000000000ABCDEF'] }, message: /^not in the queue: 0000000000000ABCDEF$/ } },
+  'POST /queue/release': { sample: { path: '/queue/release', body: { ids: ['0000000000000ABCDEF'] } }, bad: { path: '/queue/release', body: { ids: ['nonsense'] }, message: /^ids\.0: "nonsense" is not a queue id\.$/ }, missing: { path: '/queue/release', body: { ids: ['0000000000000ABCDEF'] }, message: /^not in the queue: 0000000000000ABCDEF$/ } },
+  'POST /queue/retry': { sample: { path: '/queue/retry', body: { all: true } }, bad: { path: '/queue/retry', body: {}, message: /^ids: give ids, or all: true \(not both\)$/ }, missing: { path: '/queue/retry', body: { ids: ['0000000000000ABCDEF'], wait: 0 }, message: /^not in the queue: 0000000000000ABCDEF$/ } },
+  'POST /queue/bounce': { sample: { path: '/queue/bounce', body: { ids: ['0000000000000ABCDEF'] } }, bad: { path: '/queue/bounce', body: { ids: ['0000000000000ABCDEF'], wait: 99 }, message: /^wait: Too big: expected number to be <=20$/ }, missing: { path: '/queue/bounce', body: { ids: ['0000000000000ABCDEF'], wait: 0 }, message: /^not in the queue: 0000000000000ABCDEF$/ } },
+  'POST /queue/delete': { sample: { path: '/queue/delete', body: { ids: ['0000000000000ABCDEF'] } }, bad: { path: '/queue/delete', body: { ids: '0000000000000ABCDEF' }, message: /^ids: Invalid input: expected array, received string$/ }, missing: { path: '/queue/delete', body: { ids: ['0000000000000ABCDEF'] }, message: /^not in the queue: 0000000000000ABCDEF$/ } },
+  'POST /queue/requeue': { sample: { path: '/queue/requeue', body: { all: true } }, bad: { path: '/queue/requeue', body: { ids: ['0000000000000ABCDEF'], all: true }, message: /^ids: give ids, or all: true \(not both\)$/ }, missing: { path: '/queue/requeue', body: { ids: ['0000000000000ABCDEF'], wait: 0 }, message: /^not in spool\/failed\/: 0000000000000ABCDEF$/ } },
+  'POST /queue/purge': { sample: { path: '/queue/purge', body: { sender: '*@spam.example' } }, bad: { path: '/queue/purge', body: { dryRun: true }, message: /^purge needs at least one filter \(sender, rcptDomain, clientIp, authUser, since, before\)$/ }, missing: null },
+  'PUT /delivery/hold': { sample: { path: '/delivery/hold', body: {} }, bad: { path: '/delivery/hold', body: { reason: 5 }, message: /^reason: Invalid input: expected string, received number$/ }, missing: null },
+  'DELETE /delivery/hold': { sample: { path: '/delivery/hold' }, bad: { path: '/delivery/hold?now=1', message: /^now: unknown field$/ }, missing: null },
+
   'GET /config': { sample: { path: '/config' }, bad: { path: '/config?verbose=1', message: /^verbose: unknown field$/ }, missing: null },
+  'GET /decisions': { sample: { path: '/decisions' }, bad: { path: '/decisions?ip=nope', message: /^ip: "nope" is not an IP address or CIDR block\.$/ }, missing: null },
+  'GET /decisions/per-minute': { sample: { path: '/decisions/per-minute' }, bad: { path: '/decisions/per-minute?x=1', message: /^x: unknown field$/ }, missing: null },
   'POST /config/reload': { sample: { path: '/config/reload' }, bad: { path: '/config/reload', body: { now: true }, message: /^now: unknown field$/ }, missing: null },
 };
 
