@@ -83,7 +83,6 @@ export const senderAuthFields = {
         .strict()
         .prefault({})
         .describe('A3 DMARC.'),
-      txtCacheMs: z.number().int().min(0).max(3_600_000).default(60_000).describe('A1-A3: SPF, DKIM key and DMARC records (DNS TXT answers, and "no such record") are kept in memory this long, shared by all sessions (the resolver keeps no cache and does not report their TTL). A record changed at its source is seen within this time. 0 = ask DNS every time. Failures are never kept.'),
       arcTrustedSealers: z.array(domainName).default([]).describe('A4 ARC (RFC 8617): sealer domains (ARC-Seal d=) whose valid chain recording dmarc=pass overrides a DMARC fail (mailing lists, forwarders you trust).'),
       signing: z
         .object({

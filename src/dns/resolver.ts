@@ -4,6 +4,7 @@
 
 import { promises as dnsp } from 'node:dns';
 import ipaddr from 'ipaddr.js';
+import { lookupWithTtl, type Mx, type TtlLookup, type TtlResolver } from './ttl-lookup.js';
 
 export type Lookup<T> = { kind: 'ok'; records: T[] } | { kind: 'none' } | { kind: 'nxdomain' } | { kind: 'error'; code: string };
 
@@ -38,12 +39,17 @@ export function reverseName(ip: string): string {
   return `${nibbles.reverse().join('.')}.ip6.arpa`;
 }
 
-/** Node's c-ares resolver with our classification of answers. */
-export class NodeDnsResolver implements DnsResolver {
+/**
+ * Node's c-ares resolver with our classification of answers; the *Ttl questions go
+ * on the wire (ttl-lookup.ts) to the same servers, for the answer cache.
+ */
+export class NodeDnsResolver implements DnsResolver, TtlResolver {
   private r: dnsp.Resolver;
+  private opts: ResolverOptions;
 
   constructor(opts: ResolverOptions) {
     this.r = NodeDnsResolver.make(opts);
+    this.opts = { ...opts };
   }
 
   private static make(opts: ResolverOptions): dnsp.Resolver {
@@ -55,6 +61,20 @@ export class NodeDnsResolver implements DnsResolver {
   /** New settings (reload): later queries use them; queries already sent finish on the old resolver. */
   configure(opts: ResolverOptions): void {
     this.r = NodeDnsResolver.make(opts);
+    this.opts = { ...opts };
+  }
+
+  aTtl(name: string) {
+    return lookupWithTtl(name, 'A', this.opts) as Promise<TtlLookup<string>>;
+  }
+  aaaaTtl(name: string) {
+    return lookupWithTtl(name, 'AAAA', this.opts) as Promise<TtlLookup<string>>;
+  }
+  mxTtl(name: string) {
+    return lookupWithTtl(name, 'MX', this.opts) as Promise<TtlLookup<Mx>>;
+  }
+  txtTtl(name: string) {
+    return lookupWithTtl(name, 'TXT', this.opts) as Promise<TtlLookup<string[]>>;
   }
 
   private async run<T>(fn: () => Promise<T[]>): Promise<Lookup<T>> {
