@@ -7,7 +7,7 @@
 import { Readable } from 'node:stream';
 import { dkimSign } from 'mailauth';
 import { NodeDnsResolver } from '../dns/resolver.js';
-import { startDns } from '../../test/helpers/dns-server.js';
+import { startDns } from './loopback-dns.js';
 import { verifyDkim } from '../sender-auth/dkim-verify.js';
 import { ed25519Key, keyRecord, rsaKey } from '../sender-auth/test-support.js';
 

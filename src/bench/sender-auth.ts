@@ -13,7 +13,7 @@
 
 import { generateKeyPairSync } from 'node:crypto';
 import { dkimSign } from 'mailauth';
-import { startDns, type TestDns } from '../../test/helpers/dns-server.js';
+import { startDns, type TestDns } from './loopback-dns.js';
 import { dnsblQueryName } from '../dnsbl/lookup.js';
 import { SENDER } from './load.js';
 import type { MessageFactory } from './message.js';

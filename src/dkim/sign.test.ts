@@ -11,7 +11,7 @@ import { NodeDnsResolver } from '../dns/resolver.js';
 import { adaptResolver } from '../sender-auth/dns-adapter.js';
 import { verifyDkim } from '../sender-auth/dkim-verify.js';
 import { message, stream } from '../sender-auth/test-support.js';
-import { startDns, type TestDns } from '../../test/helpers/dns-server.js';
+import { startDns, type TestDns } from '../bench/loopback-dns.js';
 import { DkimKeyStore, DkimKeyError, zoneFileLine } from './key-store.js';
 import { dkimSignature, signingHeaders } from './sign.js';
 

@@ -7,7 +7,7 @@ import { instrumentDns } from './instrument.js';
 import { EmbeddedStore } from '../state/embedded-store.js';
 import { CountingStore } from '../state/store-errors.js';
 import { NodeDnsResolver } from '../dns/resolver.js';
-import { startDns } from '../../test/helpers/dns-server.js';
+import { startDns } from '../bench/loopback-dns.js';
 
 async function sample(m: Metrics, name: string, labels: Record<string, string>): Promise<number> {
   const metric = (await m.registry.getMetricsAsJSON()).find((x) => x.name === name);

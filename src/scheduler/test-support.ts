@@ -21,7 +21,7 @@ import { createDiscardTransport } from '../delivery/discard-transport.js';
 import { createSmtpTransport } from '../delivery/smtp-transport.js';
 import { NodeDnsResolver } from '../dns/resolver.js';
 import type { TransportMap } from './dispatcher.js';
-import { startDns } from '../../test/helpers/dns-server.js';
+import { startDns } from '../bench/loopback-dns.js';
 
 export interface QueueOptions {
   from?: string;

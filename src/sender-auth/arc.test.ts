@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { NodeDnsResolver } from '../dns/resolver.js';
-import { startDns, type TestDns } from '../../test/helpers/dns-server.js';
+import { startDns, type TestDns } from '../bench/loopback-dns.js';
 import { verifyDkim } from './dkim-verify.js';
 import { parseArcAuthResults, trustedArcPass, verifyArc } from './arc.js';
 import { evaluateDmarc } from './dmarc.js';

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { NodeDnsResolver } from '../dns/resolver.js';
-import { startDns, type TestDns } from '../../test/helpers/dns-server.js';
+import { startDns, type TestDns } from '../bench/loopback-dns.js';
 import { verifyDkim } from './dkim-verify.js';
 import { ed25519Key, keyRecord, message, rsaKey, sign, stream, type TestKey } from './test-support.js';
 

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { NodeDnsResolver } from '../dns/resolver.js';
-import { startDns, type TestDns, type Rr } from '../../test/helpers/dns-server.js';
+import { startDns, type TestDns, type Rr } from '../bench/loopback-dns.js';
 import { checkSpfMailFrom } from './spf.js';
 import { verifyDkim } from './dkim-verify.js';
 import { evaluateDmarc, type DmarcInput } from './dmarc.js';

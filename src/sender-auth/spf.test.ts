@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { NodeDnsResolver } from '../dns/resolver.js';
-import { startDns, type TestDns, type Rr } from '../../test/helpers/dns-server.js';
+import { startDns, type TestDns, type Rr } from '../bench/loopback-dns.js';
 import { checkSpfHelo, checkSpfMailFrom, heloDomain, type SpfRequest } from './spf.js';
 
 let dns: TestDns;

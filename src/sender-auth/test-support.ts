@@ -4,7 +4,7 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { dkimSign, sealMessage } from 'mailauth';
-import type { Rr } from '../../test/helpers/dns-server.js';
+import type { Rr } from '../bench/loopback-dns.js';
 
 export interface TestKey {
   privateKey: string;

@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startAdminTestServer, type AdminTestServer } from '../helpers/admin.js';
-import { startDns, type TestDns } from '../helpers/dns-server.js';
+import { startDns, type TestDns } from '../../src/bench/loopback-dns.js';
 import { parseMetrics, value, type Samples } from '../helpers/prometheus.js';
 import { SmtpClient, codes } from '../helpers/smtp-client.js';
 import { API_PREFIX } from '../../src/admin/routes.js';

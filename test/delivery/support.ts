@@ -14,7 +14,7 @@ import type { Channel } from '../../src/config/channels-schema.js';
 import type { DeliveryTimeouts, ConnectionCache } from '../../src/config/delivery-network-schema.js';
 import type { OutboundMessage, OutboundRecipient, RecipientResult, Transport } from '../../src/delivery/types.js';
 import type { Endpoint } from '../../src/delivery/own-endpoints.js';
-import { startDns, type TestDns, type Zone } from '../helpers/dns-server.js';
+import { startDns, type TestDns, type Zone } from '../../src/bench/loopback-dns.js';
 
 export const FAST: DeliveryTimeouts = { connectMs: 2000, greetingMs: 2000, heloMs: 2000, mailMs: 2000, rcptMs: 2000, dataInitMs: 2000, dataBlockMs: 2000, dataDoneMs: 2000 };
 

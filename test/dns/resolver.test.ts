@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { NodeDnsResolver } from '../../src/dns/resolver.js';
-import { startDns, reverseName, type TestDns } from '../helpers/dns-server.js';
+import { startDns, reverseName, type TestDns } from '../../src/bench/loopback-dns.js';
 
 let dns: TestDns;
 let r: NodeDnsResolver;

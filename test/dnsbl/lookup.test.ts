@@ -11,7 +11,7 @@ import type { SharedStore } from '../../src/state/store.js';
 import { dnsblQueryName, lookupDnsbl } from '../../src/dnsbl/lookup.js';
 import { parseDnsblSite, type DnsblSite } from '../../src/dnsbl/sites.js';
 import { dnsblVerdict, describeListings } from '../../src/dnsbl/verdict.js';
-import { startDns, type TestDns, type Rr } from '../helpers/dns-server.js';
+import { startDns, type TestDns, type Rr } from '../../src/bench/loopback-dns.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 
 const SPAMMER = '192.0.2.99';

@@ -14,7 +14,7 @@ import { stringify } from 'yaml';
 import { loadConfigFile } from '../../src/config/load.js';
 import { createLogger } from '../../src/log/logger.js';
 import { startServer } from '../../src/main.js';
-import { startDns } from '../helpers/dns-server.js';
+import { startDns } from '../../src/bench/loopback-dns.js';
 import { SmtpClient, ehloClient, codes } from '../helpers/smtp-client.js';
 
 async function certificate(cn: string): Promise<{ cert: string; key: string }> {

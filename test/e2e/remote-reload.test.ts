@@ -14,7 +14,7 @@ import { stringify } from 'yaml';
 import { loadConfigFile } from '../../src/config/load.js';
 import { createLogger } from '../../src/log/logger.js';
 import { startServer } from '../../src/main.js';
-import { startDns } from '../helpers/dns-server.js';
+import { startDns } from '../../src/bench/loopback-dns.js';
 import { startPeer } from '../helpers/smtp-peer.js';
 import { mxTo, sendLan, waitFor } from './remote-support.js';
 

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { SmtpClient } from '../helpers/smtp-client.js';
-import type { Rr, Zone } from '../helpers/dns-server.js';
+import type { Rr, Zone } from '../../src/bench/loopback-dns.js';
 import type { Clock } from '../../src/scheduler/scheduler.js';
 import { dsnOfMaildirFile, parseDsn, type ParsedDsn } from '../helpers/dsn.js';
 

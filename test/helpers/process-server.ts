@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { runCli } from './cli.js';
-import { startDns, type TestDns } from './dns-server.js';
+import { startDns, type TestDns } from '../../src/bench/loopback-dns.js';
 
 export const CLI = resolve('dist/src/cli/rampart.js');
 

@@ -1,7 +1,7 @@
 // Starts a real Rampart server in-process on loopback, on free ports, with its
 // data in a fresh temporary directory and a small directory of test users.
 // Unless the test sets `dns`, the server resolves through an in-process DNS
-// server (test/helpers/dns-server.ts) so remote delivery never leaves loopback:
+// server (src/bench/loopback-dns.ts) so remote delivery never leaves loopback:
 // its zone is empty (every remote domain is NXDOMAIN) unless the test fills it.
 
 import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { Writable } from 'node:stream';
 import { validateConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/log/logger.js';
 import { startServer, type RunningServer, type StartOptions } from '../../src/main.js';
-import { startDns, type TestDns, type Zone } from './dns-server.js';
+import { startDns, type TestDns, type Zone } from '../../src/bench/loopback-dns.js';
 
 export interface TestServer {
   server: RunningServer;

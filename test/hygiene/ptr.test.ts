@@ -6,7 +6,7 @@
 
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TestDns } from '../helpers/dns-server.js';
+import type { TestDns } from '../../src/bench/loopback-dns.js';
 import { hygieneDns, startWithDns, ehlo, decisions, message, smtplib, swaks, swaksReplies, mailbox, splitDelivered, reverseName, USERS } from './support.js';
 import { codes } from '../helpers/smtp-client.js';
 

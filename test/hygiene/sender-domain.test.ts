@@ -4,7 +4,7 @@
 
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TestDns } from '../helpers/dns-server.js';
+import type { TestDns } from '../../src/bench/loopback-dns.js';
 import { hygieneDns, startWithDns, ehlo, decisions, message, smtplib, swaks, swaksReplies, mailbox, USERS, type TestServer } from './support.js';
 import { codes } from '../helpers/smtp-client.js';
 

@@ -2,7 +2,7 @@
 // whose policy checks use it, a client that has read the banner and said EHLO,
 // and the decision log lines of one check.
 
-import { startDns, reverseName, type TestDns } from '../helpers/dns-server.js';
+import { startDns, reverseName, type TestDns } from '../../src/bench/loopback-dns.js';
 import { SmtpClient } from '../helpers/smtp-client.js';
 import { start, type TestServer } from '../protocol/support.js';
 

@@ -14,7 +14,7 @@ import { clean } from '../../src/cleanup/test-support.js';
 import { dmarcAction, dmarcVerdict } from '../../src/sender-auth/dmarc-action.js';
 import { score } from '../../src/score/score.js';
 import { ed25519Key, keyRecord, message, sign, stream, type TestKey } from '../../src/sender-auth/test-support.js';
-import { startDns, type TestDns } from '../helpers/dns-server.js';
+import { startDns, type TestDns } from '../../src/bench/loopback-dns.js';
 
 let dns: TestDns;
 let resolver: NodeDnsResolver;

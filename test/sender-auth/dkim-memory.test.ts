@@ -8,7 +8,7 @@ import { NodeDnsResolver } from '../../src/dns/resolver.js';
 import { verifyDkim } from '../../src/sender-auth/dkim-verify.js';
 import { keyRecord, rsaKey } from '../../src/sender-auth/test-support.js';
 import { generated } from '../../src/bench/dkim-cost.js';
-import { startDns } from '../helpers/dns-server.js';
+import { startDns } from '../../src/bench/loopback-dns.js';
 
 const MB = 1024 * 1024;
 

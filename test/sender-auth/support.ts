@@ -3,7 +3,7 @@
 // test client (127.0.0.1) and names that answer SERVFAIL or never; a server whose
 // checks ask it; keys and messages signed by mailauth (an independent signer).
 
-import { startDns, type TestDns, type Zone } from '../helpers/dns-server.js';
+import { startDns, type TestDns, type Zone } from '../../src/bench/loopback-dns.js';
 import { dnsblQueryName } from '../../src/dnsbl/lookup.js';
 import { ed25519Key, keyRecord, rsaKey, type TestKey } from '../../src/sender-auth/test-support.js';
 import { start, type TestServer } from '../protocol/support.js';

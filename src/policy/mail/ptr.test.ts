@@ -10,7 +10,7 @@ import type { Decision } from '../../core/decision.js';
 import type { SessionInfo } from '../../core/envelope.js';
 import { markHeaders, spamScore } from '../../core/mark.js';
 import { configWith, makeCtx } from '../hygiene-test-ctx.js';
-import { startDns, reverseName, type TestDns } from '../../../test/helpers/dns-server.js';
+import { startDns, reverseName, type TestDns } from '../../bench/loopback-dns.js';
 
 const directory = Directory.open(':memory:');
 let dns: TestDns;

@@ -7,7 +7,7 @@ import { Directory } from '../../directory/store.js';
 import { NodeDnsResolver } from '../../dns/resolver.js';
 import type { Decision } from '../../core/decision.js';
 import { configWith, makeCtx } from '../hygiene-test-ctx.js';
-import { startDns, type TestDns } from '../../../test/helpers/dns-server.js';
+import { startDns, type TestDns } from '../../bench/loopback-dns.js';
 
 const directory = Directory.open(':memory:');
 let dns: TestDns;

@@ -1,4 +1,4 @@
-// A real DNS server on loopback (UDP), answering from a table, for tests of
+// A real DNS server on loopback (UDP), answering from a table, for tests and benches of
 // checks that use DNS. Names may be made to answer SERVFAIL or never answer.
 
 import { createSocket, type Socket } from 'node:dgram';
