@@ -11,7 +11,7 @@
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { NodeDnsResolver, type DnsResolver } from '../dns/resolver.js';
-import { startDns } from '../../test/helpers/dns-server.js';
+import { startDns } from './loopback-dns.js';
 import { authenticateMessage } from '../sender-auth/authenticate.js';
 import { checkSpfHelo, checkSpfMailFrom } from '../sender-auth/spf.js';
 import { keyRecord, message, rsaKey, sign, stream } from '../sender-auth/test-support.js';

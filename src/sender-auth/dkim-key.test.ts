@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NodeDnsResolver } from '../dns/resolver.js';
-import { startDns } from '../../test/helpers/dns-server.js';
+import { startDns } from '../bench/loopback-dns.js';
 import { dkimKey, MAX_KEYS } from './dkim-key.js';
 import { verifyDkim } from './dkim-verify.js';
 import { ed25519Key, keyRecord, message, rsaKey, sign, stream } from './test-support.js';

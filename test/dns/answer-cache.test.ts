@@ -9,7 +9,7 @@ import { NodeDnsResolver } from '../../src/dns/resolver.js';
 import { cachingResolver } from '../../src/dns/caching-resolver.js';
 import type { DnsCacheSettings } from '../../src/dns/answer-cache.js';
 import { FakeClock } from '../../src/scheduler/fake-clock.js';
-import { startDns, type TestDns } from '../helpers/dns-server.js';
+import { startDns, type TestDns } from '../../src/bench/loopback-dns.js';
 
 let dns: TestDns;
 let inner: NodeDnsResolver;
