@@ -117,7 +117,7 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
   };
   const smtp = createSmtpTransport({ dns, log, ownEndpoints, settings: () => ({ hostname: config.hostname, ...config.delivery }) });
   const transports: TransportMap = {
-    maildir: createMaildirTransport({ dataDir: () => config.dataDir, log }),
+    maildir: createMaildirTransport({ dataDir: () => config.dataDir, log, quarantineFolder: () => config.score.quarantineFolder }),
     discard: createDiscardTransport({ log }),
     smtp,
     lmtp: smtp,

@@ -4,9 +4,10 @@
 
 import { promises as dnsp } from 'node:dns';
 import ipaddr from 'ipaddr.js';
+import type { Lookup, ResolverOptions } from './lookup.js';
 import { lookupWithTtl, type Mx, type TtlLookup, type TtlResolver } from './ttl-lookup.js';
 
-export type Lookup<T> = { kind: 'ok'; records: T[] } | { kind: 'none' } | { kind: 'nxdomain' } | { kind: 'error'; code: string };
+export type { Lookup, ResolverOptions } from './lookup.js';
 
 export interface DnsResolver {
   mx(name: string): Promise<Lookup<{ exchange: string; priority: number }>>;
@@ -23,12 +24,6 @@ export interface DnsResolver {
   aWithTtl(name: string): Promise<Lookup<{ address: string; ttl: number }>>;
 }
 
-export interface ResolverOptions {
-  /** "ip" or "ip:port" / "[ipv6]:port"; empty = the system's resolvers. */
-  servers: string[];
-  timeoutMs: number;
-  tries: number;
-}
 
 /** "192.0.2.1" -> "1.2.0.192.in-addr.arpa"; IPv6 -> nibbles under ip6.arpa (RFC 3596). */
 export function reverseName(ip: string): string {

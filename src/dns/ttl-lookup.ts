@@ -4,7 +4,7 @@
 // server sent the zone's SOA; without one a negative answer carries no TTL (RFC 2308
 // says not to cache it). Failures carry none either.
 
-import type { Lookup, ResolverOptions } from './resolver.js';
+import type { Lookup, ResolverOptions } from './lookup.js';
 import { wireQuery, WireError, type WireType } from './wire-query.js';
 
 export type TtlLookup<T> = Lookup<T> & { ttl?: number };

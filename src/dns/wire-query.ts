@@ -11,7 +11,7 @@ import { getServers } from 'node:dns';
 import { isIP, connect } from 'node:net';
 import * as packet from 'dns-packet';
 import ipaddr from 'ipaddr.js';
-import type { ResolverOptions } from './resolver.js';
+import type { ResolverOptions } from './lookup.js';
 
 export type WireType = 'A' | 'AAAA' | 'MX' | 'TXT';
 
