@@ -27,6 +27,7 @@ import { startListener } from './listener/server.js';
 import type { SmtpSession, SessionDeps } from './smtp/session.js';
 import { openStore } from './state/open-store.js';
 import { NodeDnsResolver, type DnsResolver } from './dns/resolver.js';
+import { cachingResolver } from './dns/caching-resolver.js';
 import { AbuseEvents } from './policy/abuse.js';
 import { postmasterDomain } from './policy/rcpt/recipient-domain.js';
 import { AccessList } from './state/access-list.js';
@@ -96,8 +97,9 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
   const store = await openStore(config);
   metrics.watchStore(store);
   // Queries go through the counting proxy; reload reconfigures the resolver itself.
+  // The answer cache sits above the counting proxy: the metrics count questions really asked.
   const resolver = new NodeDnsResolver(config.dns);
-  const dns = instrumentDns(resolver, metrics);
+  const dns = cachingResolver(instrumentDns(resolver, metrics), () => config.dns.cache, (opts.clock ?? realClock).now);
   const decisions = new DecisionEvents();
   const spool = new Spool(join(config.dataDir, 'spool'));
   const queued = await spool.open();
@@ -116,7 +118,7 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
   };
   const smtp = createSmtpTransport({ dns, log, ownEndpoints, settings: () => ({ hostname: config.hostname, ...config.delivery }) });
   const transports: TransportMap = {
-    maildir: createMaildirTransport({ dataDir: () => config.dataDir, log, directory }),
+    maildir: createMaildirTransport({ dataDir: () => config.dataDir, log, directory, quarantineFolder: () => config.score.quarantineFolder }),
     discard: createDiscardTransport({ log }),
     smtp,
     lmtp: smtp,
@@ -211,6 +213,8 @@ export async function startServer(initial: Snapshot, opts: StartOptions = {}): P
     }
     try {
       resolver.configure(next.dns);
+      // Other servers may answer otherwise (a split view): no answer of the old ones is kept.
+      if (JSON.stringify(next.dns.servers) !== JSON.stringify(config.dns.servers)) dns.cache.clear();
     } catch (e) {
       log.error({ event: 'reload', key: 'dns', err: (e as Error).message }, 'dns: cannot apply the resolver settings; keeping the running ones');
     }

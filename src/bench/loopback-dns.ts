@@ -21,6 +21,8 @@ export interface Zone {
   servfail?: string[];
   /** Names never answered (the resolver times out). */
   silent?: string[];
+  /** The SOA sent with "no such name" and "no such record" answers (RFC 2308 negative TTL); none if absent. */
+  soa?: { apex: string; ttl: number; minimum: number };
 }
 
 export interface TestDns {
@@ -73,9 +75,14 @@ export async function startDns(zone: Zone): Promise<TestDns> {
     if (zone.servfail?.includes(name)) rcode = 'SERVFAIL';
     else if (!(name in zone.records)) rcode = 'NXDOMAIN';
     else answers = answer(zone, name, question.name, question.type);
+    const authorities: packet.Answer[] =
+      zone.soa && rcode !== 'SERVFAIL' && !answers.some((a) => a.type === question.type)
+        ? [{ name: zone.soa.apex, type: 'SOA', ttl: zone.soa.ttl, data: { mname: `ns.${zone.soa.apex}`, rname: `hostmaster.${zone.soa.apex}`, serial: 1, refresh: 3600, retry: 600, expire: 86400, minimum: zone.soa.minimum } }]
+        : [];
     const reply = packet.encode({
       id: q.id,
       type: 'response',
+      authorities,
       flags: packet.AUTHORITATIVE_ANSWER | packet.RECURSION_DESIRED | packet.RECURSION_AVAILABLE | (rcode === 'NXDOMAIN' ? 3 : rcode === 'SERVFAIL' ? 2 : 0),
       questions: q.questions,
       answers,

@@ -11,6 +11,7 @@ import { listenerCleanupFields, limitsCleanupFields } from './cleanup-schema.js'
 import { AdminSchema, refineAdmin } from './admin-schema.js';
 import { DeliveryTimeoutsSchema, ConnectionCacheSchema } from './delivery-network-schema.js';
 import { senderAuthFields, refineSenderAuth } from './sender-auth-schema.js';
+import { dnsCacheSchema } from './dns-cache-schema.js';
 
 const port = z.number().int().min(0, 'expected a port 0..65535 (0 picks a free port)').max(65535, 'expected a port 0..65535 (0 picks a free port)');
 const positiveInt = z.number().int().positive();
@@ -172,10 +173,11 @@ export const ConfigSchema = z
         servers: z.array(z.string().min(1)).default([]).describe('Resolvers for policy checks and for delivery (MX, A, AAAA lookups), "ip" or "ip:port". Default: the system resolvers (/etc/resolv.conf).'),
         timeoutMs: z.number().int().min(50).max(60000).default(5000).describe('Time allowed for one DNS query attempt.'),
         tries: z.number().int().min(1).max(5).default(2).describe('Attempts per DNS query.'),
+        cache: dnsCacheSchema,
       })
       .strict()
       .prefault({})
-      .describe('The DNS resolver of the policy checks (H1, H2, and delivery MX lookups).'),
+      .describe('The DNS resolver of the policy checks (H1, H2, A1-A3) and of delivery (MX, A, AAAA lookups), with its answer cache.'),
     ...senderAuthFields, // A1-A9 senderAuth, dnsbl, score, greylist (sender-auth-schema.ts)
     log: z
       .object({

@@ -83,7 +83,6 @@ export const senderAuthFields = {
         .strict()
         .prefault({})
         .describe('A3 DMARC.'),
-      txtCacheMs: z.number().int().min(0).max(3_600_000).default(60_000).describe('A1-A3: SPF, DKIM key and DMARC records (DNS TXT answers, and "no such record") are kept in memory this long, shared by all sessions (the resolver keeps no cache and does not report their TTL). A record changed at its source is seen within this time. 0 = ask DNS every time. Failures are never kept.'),
       arcTrustedSealers: z.array(domainName).default([]).describe('A4 ARC (RFC 8617): sealer domains (ARC-Seal d=) whose valid chain recording dmarc=pass overrides a DMARC fail (mailing lists, forwarders you trust).'),
       signing: z
         .object({
@@ -129,6 +128,11 @@ export const senderAuthFields = {
         .prefault({})
         .describe('A7: score weights; every weight may be 0. The H2 PTR mark keeps its own weight, policy.ptrMarkScore.'),
       quarantine: z.number().min(-1000).max(1000).default(5).describe('A7: at end of data, a message whose score reaches this is accepted and marked quarantined (X-Rampart-Score says so); 1000 = never.'),
+      quarantineFolder: z
+        .string()
+        .regex(/^([A-Za-z0-9_-]{1,64})?$/, 'a Maildir folder name: letters, digits, _ and -, at most 64, or empty')
+        .default('Junk')
+        .describe('A7: local recipients get a quarantined message (score.quarantine, or DMARC p=quarantine) in this folder of their Maildir, Maildir++ layout as Dovecot reads it (<Maildir>/.Junk for "Junk"), created when first needed. Empty: delivered to the inbox, marked only (X-Rampart-Score says "quarantine"). Mail relayed to other servers is marked only.'),
       reject: z.number().min(-1000).max(1000).optional().describe('A7: at end of data, a message whose score reaches this is refused with 550 5.7.1 (451 4.7.1 when a DNS list that did not answer could move it across). Default: off.'),
     })
     .strict()

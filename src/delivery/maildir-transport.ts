@@ -1,6 +1,9 @@
 // Q1 the `maildir` transport: each recipient the scheduler hands over is a local
 // mailbox (aliases were expanded before routing, scheduler/expand.ts), delivered
 // into <dataDir>/mail/<domain>/<local>/Maildir with Return-Path and Delivered-To.
+// A message our end-of-data checks quarantined (A7) goes into the mailbox's
+// quarantine folder (score.quarantineFolder, Maildir++ "Maildir/.Junk" by default),
+// when one is set.
 // A file-system problem is temporary (the admin can fix it; the queue retries);
 // the only permanent local failure, a mailbox that no longer exists, is found at
 // expansion time.
@@ -14,7 +17,7 @@
 import type { Logger } from '../log/logger.js';
 import type { Directory } from '../directory/store.js';
 import { quotaState, recordDelivered, wouldExceed, type QuotaState } from '../quota/mailbox-quota.js';
-import { deliverToMaildir, deliveryHeaders } from './maildir.js';
+import { deliverToMaildir, deliveryHeaders, maildirFolder } from './maildir.js';
 import { maildirPath } from '../core/mailbox-name.js';
 import type { RecipientResult, Transport } from './types.js';
 
@@ -30,14 +33,19 @@ function statusFor(e: NodeJS.ErrnoException): string {
   }
 }
 
-export function createMaildirTransport(deps: { dataDir: () => string; log: Logger; directory?: Pick<Directory, 'quotas'> }): Transport {
+/** `quarantineFolder`: the Maildir++ folder name for quarantined messages; '' or absent: the inbox. */
+export function createMaildirTransport(deps: { dataDir: () => string; log: Logger; directory?: Pick<Directory, 'quotas'>; quarantineFolder?: () => string }): Transport {
   return {
     async deliver(msg, rcpts, channel) {
       const out: RecipientResult[] = [];
       for (const r of rcpts) {
+        let root: string;
         let dir: string;
         try {
-          dir = maildirPath(deps.dataDir(), r.address);
+          root = maildirPath(deps.dataDir(), r.address);
+          dir = root;
+          const folder = msg.quarantined ? deps.quarantineFolder?.() : undefined;
+          if (folder) dir = maildirFolder(dir, folder);
         } catch (e) {
           out.push({ index: r.index, outcome: 'failed', status: '5.1.3', diagnostic: (e as Error).message });
           continue;
@@ -59,9 +67,11 @@ export function createMaildirTransport(deps: { dataDir: () => string; log: Logge
         }
         try {
           const file = await deliverToMaildir(dir, head, msg);
-          if (quota) await recordDelivered(quota, dir, size).catch((e: Error) => deps.log.warn({ event: 'quota', mailbox: r.address, err: e.message }, 'cannot update maildirsize; it is recounted on the next read'));
-          deps.log.debug({ event: 'maildir', queueId: msg.id, mailbox: r.address, channel: channel.name, file }, 'written to maildir');
-          out.push({ index: r.index, outcome: 'delivered', status: '2.0.0', diagnostic: `delivered to maildir as ${file}` });
+          // maildirsize lives at the top of the Maildir and counts every folder (Maildir++).
+          if (quota) await recordDelivered(quota, root, size).catch((e: Error) => deps.log.warn({ event: 'quota', mailbox: r.address, err: e.message }, 'cannot update maildirsize; it is recounted on the next read'));
+          deps.log.debug({ event: 'maildir', queueId: msg.id, mailbox: r.address, channel: channel.name, file, quarantined: msg.quarantined || undefined }, 'written to maildir');
+          const where = dir === root ? 'maildir' : `maildir folder ${dir.slice(dir.lastIndexOf('/') + 1)}`;
+          out.push({ index: r.index, outcome: 'delivered', status: '2.0.0', diagnostic: `delivered to ${where} as ${file}` });
         } catch (e) {
           const err = e as NodeJS.ErrnoException;
           out.push({ index: r.index, outcome: 'deferred', status: statusFor(err), diagnostic: `maildir delivery to ${r.address} failed: ${err.message}` });

@@ -4,9 +4,9 @@
 // Delivered-To are prepended; the rest is the queued message byte for byte, as
 // spool/open-message.ts streams it (the fields added at end of data first).
 
-import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { DirSync } from '../spool/dir-sync.js';
 import type { OutboundMessage } from './types.js';
 
@@ -40,9 +40,19 @@ export type MaildirSource = Pick<OutboundMessage, 'size' | 'open'>;
 /** Maildirs known to exist, so a delivery costs no mkdir calls (bounded by the mailbox count). */
 const knownMaildirs = new Set<string>();
 
+/**
+ * A Maildir++ folder of a mailbox (the layout Dovecot's maildir format reads):
+ * <Maildir>/.<name> with its own tmp/, new/, cur/ and an empty `maildirfolder` file.
+ */
+export function maildirFolder(maildir: string, name: string): string {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) throw Object.assign(new Error(`unsafe Maildir folder name ${JSON.stringify(name)}`), { permanent: true });
+  return join(maildir, `.${name}`);
+}
+
 export async function ensureMaildir(dir: string): Promise<void> {
   if (knownMaildirs.has(dir)) return;
   await Promise.all(['tmp', 'new', 'cur'].map((d) => mkdir(join(dir, d), { recursive: true, mode: 0o700 })));
+  if (basename(dir).startsWith('.')) await writeFile(join(dir, 'maildirfolder'), '', { mode: 0o600, flag: 'a' }); // Maildir++: this is a folder
   knownMaildirs.add(dir);
 }
 

@@ -58,6 +58,8 @@ export interface OutboundMessage {
   size: number;
   /** The whole message (header and body, CRLF lines), from its first octet. May be called more than once. */
   open(): Readable;
+  /** Our end-of-data checks quarantined it (score/quarantine.ts): local delivery files it in score.quarantineFolder. */
+  quarantined?: boolean;
 }
 
 export interface Transport {

@@ -4,8 +4,10 @@
 
 import { promises as dnsp } from 'node:dns';
 import ipaddr from 'ipaddr.js';
+import type { Lookup, ResolverOptions } from './lookup.js';
+import { lookupWithTtl, type Mx, type TtlLookup, type TtlResolver } from './ttl-lookup.js';
 
-export type Lookup<T> = { kind: 'ok'; records: T[] } | { kind: 'none' } | { kind: 'nxdomain' } | { kind: 'error'; code: string };
+export type { Lookup, ResolverOptions } from './lookup.js';
 
 export interface DnsResolver {
   mx(name: string): Promise<Lookup<{ exchange: string; priority: number }>>;
@@ -22,12 +24,6 @@ export interface DnsResolver {
   aWithTtl(name: string): Promise<Lookup<{ address: string; ttl: number }>>;
 }
 
-export interface ResolverOptions {
-  /** "ip" or "ip:port" / "[ipv6]:port"; empty = the system's resolvers. */
-  servers: string[];
-  timeoutMs: number;
-  tries: number;
-}
 
 /** "192.0.2.1" -> "1.2.0.192.in-addr.arpa"; IPv6 -> nibbles under ip6.arpa (RFC 3596). */
 export function reverseName(ip: string): string {
@@ -38,12 +34,17 @@ export function reverseName(ip: string): string {
   return `${nibbles.reverse().join('.')}.ip6.arpa`;
 }
 
-/** Node's c-ares resolver with our classification of answers. */
-export class NodeDnsResolver implements DnsResolver {
+/**
+ * Node's c-ares resolver with our classification of answers; the *Ttl questions go
+ * on the wire (ttl-lookup.ts) to the same servers, for the answer cache.
+ */
+export class NodeDnsResolver implements DnsResolver, TtlResolver {
   private r: dnsp.Resolver;
+  private opts: ResolverOptions;
 
   constructor(opts: ResolverOptions) {
     this.r = NodeDnsResolver.make(opts);
+    this.opts = { ...opts };
   }
 
   private static make(opts: ResolverOptions): dnsp.Resolver {
@@ -55,6 +56,20 @@ export class NodeDnsResolver implements DnsResolver {
   /** New settings (reload): later queries use them; queries already sent finish on the old resolver. */
   configure(opts: ResolverOptions): void {
     this.r = NodeDnsResolver.make(opts);
+    this.opts = { ...opts };
+  }
+
+  aTtl(name: string) {
+    return lookupWithTtl(name, 'A', this.opts) as Promise<TtlLookup<string>>;
+  }
+  aaaaTtl(name: string) {
+    return lookupWithTtl(name, 'AAAA', this.opts) as Promise<TtlLookup<string>>;
+  }
+  mxTtl(name: string) {
+    return lookupWithTtl(name, 'MX', this.opts) as Promise<TtlLookup<Mx>>;
+  }
+  txtTtl(name: string) {
+    return lookupWithTtl(name, 'TXT', this.opts) as Promise<TtlLookup<string[]>>;
   }
 
   private async run<T>(fn: () => Promise<T[]>): Promise<Lookup<T>> {

@@ -17,7 +17,7 @@ function isThenable(v: unknown): v is Promise<unknown> {
 }
 
 /** Counts queries by type and result (ok, none, nxdomain, error), and times them; answers and errors reach the caller unchanged. */
-export function instrumentDns(resolver: DnsResolver, m: Metrics): DnsResolver {
+export function instrumentDns<R extends DnsResolver>(resolver: R, m: Metrics): R {
   const cache = new Map<string, AnyFn>();
   return new Proxy(resolver, {
     get(t, prop, receiver) {
@@ -25,7 +25,7 @@ export function instrumentDns(resolver: DnsResolver, m: Metrics): DnsResolver {
       if (typeof v !== 'function' || typeof prop !== 'string' || prop === 'constructor') return v;
       let w = cache.get(prop);
       if (!w) {
-        const type = prop;
+        const type = prop.replace(/Ttl$/, ''); // the answer cache asks aTtl, mxTtl...: counted as a, mx...
         w = (...args: unknown[]) => {
           const started = process.hrtime.bigint();
           const r = (v as AnyFn).apply(t, args);

@@ -10,6 +10,7 @@
 // one hand-over with no notice owed writes nothing: the durable removal of its
 // queue file is its record, which saves one fsync per ordinary message.
 
+import { isQuarantined } from '../score/quarantine.js';
 import { existsSync } from 'node:fs';
 import { mkdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -120,6 +121,7 @@ export async function runAttempt(deps: AttemptDeps, inp: AttemptInput): Promise<
     params: { body: env.params.body, smtputf8: env.params.smtputf8, ret: env.params.ret, envid: env.params.envid },
     size: messageSize(q), // with the fields added at end of data: what open() yields, SIZE= and Maildir S=
     open: () => openMessage({ path, bodyOffset: q.bodyOffset, size: q.size, prepend: q.prepend, body: inp.mem?.body }),
+    quarantined: isQuarantined(q.prepend),
   };
   const prior = deps.journal.get(id);
   const stored = { path, bodyOffset: q.bodyOffset, size: q.size, body: inp.mem?.body };

@@ -13,11 +13,13 @@
 // mailauth's own mapping is refined to RFC 8601 results: a body hash mismatch is a
 // fail, a missing or unusable key a permerror.
 
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { once } from 'node:events';
+import type { Readable, Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { DkimVerifier, type ParsedHeaders, type SignatureHeader, type RawDkimResult } from 'mailauth/lib/dkim/dkim-verifier.js';
 import type { DnsResolver } from '../dns/resolver.js';
-import { adaptResolver } from './dns-adapter.js';
+import { adaptResolver, type MailauthResolver } from './dns-adapter.js';
+import { checkDkimSignature } from './dkim-signature.js';
 
 export type DkimResult = 'pass' | 'fail' | 'neutral' | 'temperror' | 'permerror';
 
@@ -67,15 +69,34 @@ export interface DkimVerifyOptions {
 const OVER_LIMIT = Symbol('overLimit');
 const SHA1 = Symbol('sha1');
 const L_VALUE = Symbol('l');
-type Marked = SignatureHeader & { [OVER_LIMIT]?: true; [SHA1]?: true; [L_VALUE]?: number };
 
-/** mailauth's verifier with our limits applied once the header block is known. */
+const OURS = Symbol('ours');
+type Marked = SignatureHeader & { [OVER_LIMIT]?: true; [SHA1]?: true; [L_VALUE]?: number; [OURS]?: true };
+
+/**
+ * mailauth's verifier with our limits applied once the header block is known, and
+ * the DKIM signatures checked by checkDkimSignature() (keys parsed once, not per
+ * message); mailauth still hashes the body and checks the ARC-Message-Signature.
+ */
 class BoundedVerifier extends DkimVerifier {
   constructor(
-    options: ConstructorParameters<typeof DkimVerifier>[0],
+    private readonly opts: { resolver: MailauthResolver; minBitLength: number; curTime?: Date },
     private readonly maxSignatures: number,
   ) {
-    super(options);
+    super(opts);
+  }
+
+  override async finalChunk(): Promise<void> {
+    const ours = (this.signatureHeaders as Marked[]).filter((sh) => sh.type === 'DKIM' && !sh.skip);
+    for (const sh of ours) sh.skip = sh[OURS] = true; // mailauth: digest the body hashes, check ARC
+    await super.finalChunk();
+    this.results = this.results.filter((r) => r.status.result !== 'none');
+    for (const sh of ours) sh.skip = false;
+    if (!this.headers) return;
+    const check = { headers: this.headers, resolve: this.opts.resolver, minBitLength: this.opts.minBitLength, now: this.curTime };
+    for (const sh of ours) {
+      this.results.push(await checkDkimSignature(sh, { ...check, body: this.bodyHashes.get(sh.bodyHashKey ?? '') }));
+    }
   }
 
   override async messageHeaders(headers: ParsedHeaders): Promise<void> {
@@ -106,26 +127,44 @@ class BoundedVerifier extends DkimVerifier {
 
 class HeaderTooLarge extends Error {}
 
-/** Passes the stream through, failing if no blank line ends the header block within `max` octets. */
-function headerGuard(max: number): Transform {
+/** A function given each chunk in turn, throwing once `max` octets pass without the blank line that ends the header block. */
+function headerGuard(max: number): (chunk: Buffer) => void {
   let seen = 0;
   let done = false;
   let tail = '';
-  return new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      if (!done) {
-        const text = tail + chunk.toString('latin1');
-        const end = text.search(/\n\r?\n/);
-        if (end >= 0) done = true;
-        else {
-          seen += chunk.length;
-          if (seen > max) return cb(new HeaderTooLarge(`no end of the header block within ${max} octets`));
-          tail = text.slice(-2);
-        }
-      }
-      cb(null, chunk);
-    },
-  });
+  return (chunk) => {
+    if (done) return;
+    const text = tail + chunk.toString('latin1', 0, Math.min(chunk.length, max + 4));
+    if (/\n\r?\n/.test(text)) done = true;
+    else {
+      seen += chunk.length;
+      if (seen > max) throw new HeaderTooLarge(`no end of the header block within ${max} octets`);
+      tail = text.slice(-2);
+    }
+  };
+}
+
+/**
+ * Writes `message` into the verifier, honouring back pressure, and waits until the
+ * verifier has finished. Not stream.pipeline(): per message it creates an
+ * AbortController and a DOMException with a stack trace, a measurable part of the
+ * cost of a small message. The source is destroyed when the loop ends early.
+ */
+async function feed(message: Readable, verifier: Writable, guard: (chunk: Buffer) => void): Promise<void> {
+  const done = finished(verifier);
+  done.catch(() => undefined); // a failure while we wait for the source is met below, not unhandled
+  try {
+    for await (const chunk of message) {
+      const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+      guard(buf);
+      if (!verifier.write(buf)) await Promise.race([once(verifier, 'drain'), done]);
+    }
+    verifier.end();
+  } catch (e) {
+    verifier.destroy();
+    throw e;
+  }
+  await done;
 }
 
 const str = (v: { value: string | number } | undefined): string => (v === undefined ? '' : String(v.value));
@@ -188,7 +227,7 @@ export async function verifyDkim(message: Readable, dns: DnsResolver, opts: Dkim
   const adapted = adaptResolver(dns);
   const verifier = new BoundedVerifier({ resolver: adapted.resolve, minBitLength: Math.max(1024, opts.minRsaBits ?? 1024), curTime: opts.now }, maxSignatures);
   try {
-    await pipeline(message, headerGuard(opts.maxHeaderBytes ?? 1024 * 1024), verifier);
+    await feed(message, verifier, headerGuard(opts.maxHeaderBytes ?? 1024 * 1024));
   } catch (e) {
     if (!(e instanceof HeaderTooLarge)) throw e;
     return { signatures: [], fromAddresses: [], error: e.message, arcData: { chain: false } };

@@ -14,6 +14,9 @@ declare module 'mailauth/lib/dkim/dkim-verifier.js' {
     type: 'DKIM' | 'ARC' | 'AS';
     parsed?: Record<string, { value: string | number } | undefined>;
     original?: string;
+    canonicalization?: string;
+    timestamp?: Date | null;
+    expiration?: Date | null;
     algorithm?: string;
     signAlgo?: string;
     hashAlgo?: string;
@@ -23,6 +26,13 @@ declare module 'mailauth/lib/dkim/dkim-verifier.js' {
     /** The l= value; a number when present. */
     maxBodyLength?: number | string;
     skip?: boolean;
+  }
+
+  /** A body hasher; after the verifier's finalChunk(), `hash` is its base64 digest. */
+  export interface BodyHashState {
+    hash?: string;
+    bodyHashedBytes?: number;
+    canonicalizedLength?: number;
   }
 
   export interface RawDkimResult {
@@ -38,7 +48,9 @@ declare module 'mailauth/lib/dkim/dkim-verifier.js' {
   export class DkimVerifier extends Writable {
     constructor(options: { resolver?: unknown; minBitLength?: number; curTime?: Date; sender?: string });
     signatureHeaders: SignatureHeader[];
-    bodyHashes: Map<string, unknown>;
+    bodyHashes: Map<string, BodyHashState>;
+    curTime: Date;
+    finalChunk(): Promise<void>;
     sealBodyHashKey?: string;
     results: RawDkimResult[];
     headerFrom: string[];
@@ -74,10 +86,18 @@ declare module 'mailauth/lib/dkim/header/index.js' {
   export function generateCanonicalizedHeader(
     type: 'DKIM',
     signingHeaderLines: { keys: string; headers: ParsedHeaders['parsed'] },
-    options: { canonicalization: string; algorithm: string; signingDomain: string; selector: string; bodyHash: string; signTime?: Date },
+    options:
+      | { canonicalization: string; algorithm: string; signingDomain: string; selector: string; bodyHash: string; signTime?: Date }
+      | { canonicalization: string; signatureHeaderLine: string; instance: false },
   ): { canonicalizedHeader: Buffer; dkimHeaderOpts: Record<string, string | number> };
 }
 
 declare module 'mailauth/lib/tools.js' {
   export function formatSignatureHeaderLine(type: 'DKIM', values: Record<string, string | number>, folded: boolean): string;
+}
+
+declare module 'mailauth/lib/tools.js' {
+  import type { ParsedHeaders } from 'mailauth/lib/dkim/dkim-verifier.js';
+  export function parseDkimHeaders(line: string | Buffer): { parsed?: Record<string, { value: string | number } | undefined> };
+  export function getSigningHeaderLines(parsed: ParsedHeaders['parsed'], fieldNames: string | number | undefined, verify: true): { keys: string; headers: ParsedHeaders['parsed'] };
 }

@@ -21,8 +21,8 @@ export interface TestServer {
   dns?: TestDns;
   /** Every JSON log line the server wrote. */
   logs: Array<Record<string, unknown>>;
-  /** Messages (full file text) in a mailbox's Maildir/new, oldest first. */
-  maildir(mailbox: string): string[];
+  /** Messages (full file text) in a mailbox's Maildir/new (or the Maildir++ folder's new/), oldest first. */
+  maildir(mailbox: string, folder?: string): string[];
   /** Waits until the scheduler has nothing in delivery. */
   delivered(): Promise<void>;
   stop(): Promise<void>;
@@ -104,9 +104,9 @@ export async function startTestServer(overrides: Record<string, unknown> = {}, s
     ports: server.ports,
     dns,
     logs,
-    maildir(mailbox: string): string[] {
+    maildir(mailbox: string, folder?: string): string[] {
       const [local, domain] = mailbox.split('@');
-      const d = join(dataDir, 'mail', domain, local, 'Maildir', 'new');
+      const d = join(dataDir, 'mail', domain, local, 'Maildir', ...(folder ? [`.${folder}`] : []), 'new');
       if (!existsSync(d)) return [];
       return readdirSync(d)
         .sort()

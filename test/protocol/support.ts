@@ -120,14 +120,14 @@ export function splitDelivered(file: string): Delivered {
   return { returnPath: m[1], deliveredTo: m[2], added: m[3], received: m[4], message: b.subarray(m[0].length) };
 }
 
-/** Waits for deliveries to finish, then returns the mailbox's delivered files (bounded wait). */
-export async function mailbox(ts: TestServer, address: string, atLeast = 0, timeoutMs = 5000): Promise<string[]> {
+/** Waits for deliveries to finish, then returns the mailbox's delivered files (bounded wait); `folder`: a Maildir++ folder, not the inbox. */
+export async function mailbox(ts: TestServer, address: string, atLeast = 0, timeoutMs = 5000, folder?: string): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
   await within(ts.delivered(), timeoutMs, 'delivery');
-  let files = ts.maildir(address);
+  let files = ts.maildir(address, folder);
   while (files.length < atLeast && Date.now() < deadline) {
     await sleep(25);
-    files = ts.maildir(address);
+    files = ts.maildir(address, folder);
   }
   return files;
 }

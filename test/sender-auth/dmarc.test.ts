@@ -7,6 +7,8 @@
 
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { ehloClient, codes } from '../helpers/smtp-client.js';
 import { authDns, startAuth, decisions, fields, smtplib, swaks, swaksReplies, mailbox, splitDelivered, message, sign, seal, USERS, AUTHSERV, type AuthDns } from './support.js';
 
@@ -52,14 +54,16 @@ describe('A3 DMARC end to end', { timeout: 60_000 }, () => {
     }
   });
 
-  test('A3 swaks: p=quarantine is accepted and delivered with Authentication-Results and X-Rampart-Score "quarantine"', async () => {
+  test('A3 swaks: p=quarantine is accepted and delivered into the Junk folder with Authentication-Results and X-Rampart-Score "quarantine"', async () => {
     const ts = await startAuth(d, { score: { quarantine: 100 } }); // the policy quarantines, not the score
     try {
       const r = await swaks(ts.ports.mx, ['--from', 'news@quarantine.test', '--to', ALICE, '--header', 'From: News <news@quarantine.test>', '--header', 'Subject: quarantined']);
       assert.equal(r.code, 0, r.stdout + r.stderr);
       assert.ok(swaksReplies(r.stdout).some((l) => /^250 2\.0\.0 Ok: queued as /.test(l)));
-      const files = await mailbox(ts, ALICE, 1);
+      const files = await mailbox(ts, ALICE, 1, 5000, 'Junk');
       assert.equal(files.length, 1);
+      assert.equal(ts.maildir(ALICE).length, 0, 'not in the inbox');
+      assert.ok(existsSync(join(ts.dataDir, 'mail', 'example.test', 'alice', 'Maildir', '.Junk', 'maildirfolder')), 'a Maildir++ folder');
       const ar = fields(files[0], 'Authentication-Results');
       assert.equal(ar.length, 1, 'one Authentication-Results');
       assert.match(ar[0], new RegExp(`^${AUTHSERV}; spf=fail .*smtp\\.mailfrom=news@quarantine\\.test; spf=none .*smtp\\.helo=swaks\\.client\\.test; dkim=none \\(message not signed\\); dmarc=fail \\(p=quarantine dis=quarantine\\) header\\.from=quarantine\\.test$`));
@@ -112,7 +116,7 @@ describe('A3 DMARC end to end', { timeout: 60_000 }, () => {
     try {
       assert.equal(await send(ts.ports.mx, 'a@partner.test', msg('a@partner.test', 'partner')), '250 2.0.0');
       assert.equal(await send(ts.ports.mx, 'a@reject.test', msg('a@reject.test', 'not a partner')), '550 5.7.1');
-      const [file] = await mailbox(ts, ALICE, 1);
+      const [file] = await mailbox(ts, ALICE, 1, 5000, 'Junk'); // DMARC fail and SPF fail score 5: quarantined (A7)
       assert.match(fields(file, 'Authentication-Results')[0], /dmarc=fail \(p=reject dis=reject\) header\.from=partner\.test/);
     } finally {
       await ts.stop();
@@ -187,7 +191,7 @@ describe('A3 DMARC end to end', { timeout: 60_000 }, () => {
       assert.equal(await send(ts.ports.mx, 'billing@reject.test', msg('billing@reject.test', 'warn only')), '250 2.0.0');
       const [line] = decisions(ts, 'eod.dmarc').filter((l) => l.action === 'reject');
       assert.deepEqual([line.code, line.enhanced, line.warn], [550, '5.7.1', true]);
-      const [file] = await mailbox(ts, ALICE, 1);
+      const [file] = await mailbox(ts, ALICE, 1, 5000, 'Junk'); // DMARC fail and SPF fail score 5: quarantined (A7)
       assert.match(fields(file, 'Authentication-Results')[0], /dmarc=fail \(p=reject dis=reject\)/);
     } finally {
       await ts.stop();

@@ -46,13 +46,14 @@ describe('A7 scoring', { timeout: 60_000 }, () => {
     }
   });
 
-  test('A7 swaks: score.quarantine accepts, delivered with X-Rampart-Score, X-Rampart-DNSBL and Authentication-Results; the H2 mark counts', async () => {
+  test('A7 swaks: score.quarantine accepts, delivered into the Junk folder with X-Rampart-Score, X-Rampart-DNSBL and Authentication-Results; the H2 mark counts', async () => {
     const ts = await startAuth(d, { dnsbl: listed, policy: { ptr: 'mark', ptrMarkScore: 2 } });
     try {
       const r = await swaks(ts.ports.mx, ['--from', 'a@plain.test', '--to', ALICE, '--header', 'From: a@plain.test', '--header', 'Subject: quarantine by score']);
       assert.equal(r.code, 0, r.stdout + r.stderr);
       assert.ok(swaksReplies(r.stdout).some((l) => /^250 2\.0\.0 Ok: queued as /.test(l)));
-      const [file] = await mailbox(ts, ALICE, 1);
+      const [file] = await mailbox(ts, ALICE, 1, 5000, 'Junk');
+      assert.equal(ts.maildir(ALICE).length, 0, 'not in the inbox');
       assert.deepEqual(fields(file, 'X-Rampart-Score'), ['9 quarantine (mail.ptr=2 mail.spf=3 connect.dnsbl=4)']);
       assert.deepEqual(fields(file, 'X-Rampart-DNSBL'), ['bl.test=127.0.0.3(+4)']);
       assert.equal(fields(file, 'X-Rampart-PTR').length, 1);
@@ -61,6 +62,29 @@ describe('A7 scoring', { timeout: 60_000 }, () => {
       for (const check of ['mail.ptr', 'mail.spf', 'eod.dkim', 'eod.dmarc', 'connect.dnsbl']) assert.equal(decisions(ts, check).filter((l) => l.action === 'mark').length, 1, check);
     } finally {
       await ts.stop();
+    }
+  });
+
+  test('A7 score.quarantineFolder empty: a quarantined message goes to the inbox, marked; a sender\'s own "quarantine" field files nothing', async () => {
+    const ts = await startAuth(d, { dnsbl: listed, policy: { ptr: 'mark', ptrMarkScore: 2 }, score: { quarantineFolder: '' } });
+    try {
+      assert.equal(await send(ts.ports.mx, 'a@plain.test', 'quarantine to the inbox'), '250 2.0.0');
+      const [file] = await mailbox(ts, ALICE, 1);
+      assert.match(fields(file, 'X-Rampart-Score')[0], /^9 quarantine /);
+      assert.equal(ts.maildir(ALICE, 'Junk').length, 0);
+    } finally {
+      await ts.stop();
+    }
+    const plain = await startAuth(d, {});
+    try {
+      const r = await swaks(plain.ports.mx, ['--from', 'a@plain.test', '--to', ALICE, '--header', 'From: a@plain.test', '--header', 'X-Rampart-Score: 99 quarantine (forged)', '--header', 'Subject: forged mark']);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      const files = await mailbox(plain, ALICE, 1);
+      assert.equal(files.length, 1, 'our verdict (accept) decides, not the field the sender wrote');
+      assert.match(fields(files[0], 'X-Rampart-Score')[0], /^-?[0-9.]+ accept/);
+      assert.equal(plain.maildir(ALICE, 'Junk').length, 0);
+    } finally {
+      await plain.stop();
     }
   });
 

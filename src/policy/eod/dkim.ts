@@ -12,7 +12,6 @@ import type { Verdict } from '../../core/decision.js';
 import type { MessageView } from '../../core/message-view.js';
 import { authenticateMessage, type MessageAuthResult } from '../../sender-auth/authenticate.js';
 import { authResultsHeader } from '../../sender-auth/auth-results.js';
-import { withTxtCache } from '../../sender-auth/txt-cache.js';
 import { isTrustedClient } from '../client-trust.js';
 import { spfResults } from '../mail/spf.js';
 import type { Check, CheckContext } from '../types.js';
@@ -43,7 +42,7 @@ export const dkim: Check = {
       const result = await authenticateMessage(message.stream(), {
         spf: spf?.mailFrom,
         spfHelo: spf?.helo,
-        dns: withTxtCache(ctx.deps.dns, sa.txtCacheMs), // DKIM keys and DMARC records (A-record questions pass through)
+        dns: ctx.deps.dns, // DKIM keys and DMARC records come through the DNS answer cache (dns.cache)
         settings: { authservId: id, dkim: sa.dkim, dmarc: sa.dmarc, arcTrustedSealers: sa.arcTrustedSealers },
         now: new Date(ctx.deps.now()),
       });

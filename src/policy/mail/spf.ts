@@ -5,14 +5,13 @@
 // transaction: eod.dkim writes them into Authentication-Results, DMARC aligns on
 // them, eod.score weighs them. senderAuth.spf.mode "reject" refuses a fail (550
 // 5.7.23) and a temperror (451 4.7.24, our fault) here; "mark" never refuses.
-// SPF records come through the TXT cache (senderAuth.txtCacheMs).
+// SPF records come through the DNS answer cache (dns.cache, src/dns/answer-cache.ts).
 
 import type { Verdict } from '../../core/decision.js';
 import type { Envelope, SessionInfo } from '../../core/envelope.js';
 import { formatAddress } from '../../core/address.js';
 import { checkSpfHelo, checkSpfMailFrom, type SpfOutcome, type SpfRequest } from '../../sender-auth/spf.js';
 import { spfVerdict } from '../../sender-auth/spf-verdict.js';
-import { withTxtCache } from '../../sender-auth/txt-cache.js';
 import { isTrustedClient } from '../client-trust.js';
 import type { Check, CheckContext } from '../types.js';
 
@@ -34,7 +33,7 @@ export function spfResults(envelope: Readonly<Envelope> | undefined): SpfResults
 function heloOutcome(ctx: CheckContext, req: SpfRequest): Promise<SpfOutcome> {
   const known = heloBySession.get(ctx.session);
   if (known && known.helo === req.helo) return known.outcome;
-  const outcome = checkSpfHelo(req, withTxtCache(ctx.deps.dns, ctx.config.senderAuth.txtCacheMs));
+  const outcome = checkSpfHelo(req, ctx.deps.dns);
   heloBySession.set(ctx.session, { helo: req.helo, outcome });
   // A temperror is not kept: the next MAIL asks again.
   void outcome.then((o) => o.result === 'temperror' && heloBySession.delete(ctx.session), () => heloBySession.delete(ctx.session));
@@ -50,7 +49,7 @@ export const spf: Check = {
     const req: SpfRequest = { ip: ctx.session.remoteAddress, helo: ctx.session.helo ?? '', mailFrom: formatAddress(ctx.envelope.mailFrom), hostname: ctx.config.hostname };
     const nullSender = ctx.envelope.mailFrom === null;
     const [mailFrom, helo] = await Promise.all([
-      nullSender ? heloOutcome(ctx, req) : checkSpfMailFrom(req, withTxtCache(ctx.deps.dns, ctx.config.senderAuth.txtCacheMs)),
+      nullSender ? heloOutcome(ctx, req) : checkSpfMailFrom(req, ctx.deps.dns),
       ctx.config.senderAuth.spf.helo && !nullSender ? heloOutcome(ctx, req) : undefined,
     ]);
     byTransaction.set(ctx.envelope, { mailFrom, helo });
