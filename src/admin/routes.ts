@@ -1,5 +1,5 @@
-// The admin API's route table (phase 1: the directory, the access lists, the
-// configuration). Every route runs one operation of src/ops/, the same one the CLI
+// The admin API's route table: the directory, the access lists, the queue, the
+// configuration, recent decisions. Every route runs one operation of src/ops/, the same one the CLI
 // runs. Adding a route: write (or reuse) the operation in src/ops/, add a line here,
 // list it in docs/ADMIN-API.md (a test checks that every route is documented).
 
@@ -14,6 +14,7 @@ import { getLimits, listLimits, setLimits, unsetLimits } from '../ops/limits.js'
 import { addAccess, getAccess, listAccess, removeAccess, unban } from '../ops/access.js';
 import { getConfig, reloadConfig } from '../ops/config.js';
 import { decisionsPerMinute, searchDecisions } from '../ops/decisions.js';
+import { bounceQueued, deleteQueued, holdQueued, listQueued, releaseQueued, retryQueued, showQueuedMessage } from '../ops/queue.js';
 
 export const API_PREFIX = '/api/v1';
 /** The live decision stream (Server-Sent Events; src/admin/decision-stream.ts), under the prefix. */
@@ -74,6 +75,14 @@ export const routes: RouteSpec[] = [
   ...accessRoutes('deny'),
   ...accessRoutes('allow'),
   route('POST', '/access/unban', unban),
+
+  route('GET', '/queue', listQueued),
+  route('GET', '/queue/:id', showQueuedMessage),
+  route('POST', '/queue/hold', holdQueued),
+  route('POST', '/queue/release', releaseQueued),
+  route('POST', '/queue/retry', retryQueued),
+  route('POST', '/queue/bounce', bounceQueued),
+  route('POST', '/queue/delete', deleteQueued),
 
   route('GET', '/config', getConfig),
   route('POST', '/config/reload', reloadConfig),
