@@ -37,8 +37,8 @@ export function decisionsChart(minutes) {
     }
     svg.append(g);
   });
-  for (const [i, text] of [[0, '-60 min'], [minutes.length - 1, 'now']]) {
-    const t = el('text', { x: pad + i * bw, y: H + 14, class: 'label' });
+  for (const [x, text, anchor] of [[pad, '-60 min', 'start'], [W, 'now', 'end']]) {
+    const t = el('text', { x, y: H + 14, class: 'label', 'text-anchor': anchor });
     t.textContent = text;
     svg.append(t);
   }

@@ -9,7 +9,8 @@ const COUNTERS = [
   ['sessions open', (s) => sum(s, 'rampart_sessions_open')],
   ['connections', (s) => sum(s, 'rampart_connections_total')],
   ['messages accepted', (s) => sum(s, 'rampart_spool_commits_total')],
-  ['refusals', (s) => sum(s, 'rampart_decisions_total', (l) => /action="(tempfail|reject|drop)"/.test(l))],
+  ['refusals', (s) => sum(s, 'rampart_decisions_total', (l) => /action="(tempfail|reject|drop)"/.test(l) && l.includes('warn="false"'))],
+  ['warn-mode verdicts', (s) => sum(s, 'rampart_decisions_total', (l) => l.includes('warn="true"'))],
   ['deny entries', (s) => sum(s, 'rampart_access_entries', (l) => l.includes('kind="deny"'))],
   ['deny hits', (s) => sum(s, 'rampart_deny_list_hits_total')],
 ];
