@@ -37,8 +37,11 @@ after(async () => {
   await ts?.stop();
 });
 
+/** Starts from the login form (a new tab's state: no token kept) and logs in with `token`. */
 async function login(token: string): Promise<void> {
   await page.goto(`${ts.base}/console/`);
+  await page.evaluate(() => sessionStorage.clear());
+  await page.reload();
   await page.fill('#token', token);
   await page.click('form.login button[type=submit]');
 }
@@ -132,5 +135,17 @@ test('hold and release a queued message from the queue view', async () => {
   await page.locator('.notice', { hasText: `released ${id}` }).waitFor();
   await actions.locator('button.hold').waitFor();
   assert.equal((await ts.call('GET', `/api/v1/queue/${id}`)).body.queue.held, false);
+  assert.deepEqual(pageErrors, []);
+});
+
+test('a token revoked while logged in sends the user back to the login, with a message', async () => {
+  const web = ts.server.directory.tokens.create('web').token;
+  await login(web);
+  await page.locator('nav a.current', { hasText: 'Overview' }).waitFor();
+  ts.server.directory.tokens.revoke('web');
+  await page.click('nav a[href="#access"]');
+  await page.locator('[role=alert]', { hasText: 'no longer accepted' }).waitFor();
+  await page.locator('#token').waitFor();
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('rampart.token')), null);
   assert.deepEqual(pageErrors, []);
 });

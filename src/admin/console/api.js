@@ -22,6 +22,11 @@ export class ApiError extends Error {
   }
 }
 
+/** Tells the page (app.js) that the server no longer takes the token. */
+function unauthorized() {
+  window.dispatchEvent(new Event('rampart:unauthorized'));
+}
+
 function headers(extra = {}) {
   return { authorization: `Bearer ${getToken() ?? ''}`, ...extra };
 }
@@ -37,7 +42,10 @@ async function call(method, url, body) {
   } catch {
     // /metrics answers text
   }
-  if (!r.ok) throw new ApiError(r.status, data?.message || `HTTP ${r.status}`);
+  if (!r.ok) {
+    if (r.status === 401) unauthorized();
+    throw new ApiError(r.status, data?.message || `HTTP ${r.status}`);
+  }
   return data;
 }
 
@@ -83,6 +91,7 @@ export function openStream(filter, onEvent, onState) {
         const r = await fetch(`${API}/decisions/stream${qs(filter)}`, { headers: h, signal: ctl.signal, cache: 'no-store' });
         if (!r.ok) {
           const body = await r.json().catch(() => ({}));
+          if (r.status === 401) unauthorized();
           onState('error', body.message || `HTTP ${r.status}`);
           if (r.status === 400 || r.status === 401 || r.status === 403) return; // retrying would not help
         } else {

@@ -21,10 +21,13 @@ const VIEWS = {
 
 const app = document.getElementById('app');
 let cleanup = () => {};
+/** True once a view is shown: a 401 then means the token stopped working. */
+let inside = false;
 
 function showLogin(message) {
   cleanup();
   cleanup = () => {};
+  inside = false;
   const status = h('div');
   const input = h('input', { type: 'password', name: 'token', id: 'token', autocomplete: 'off', required: true, size: 50 });
   const f = h('form', { class: 'login' }, h('label', { for: 'token' }, 'Admin token'), input, h('button', { type: 'submit' }, 'Log in'));
@@ -46,8 +49,9 @@ function showLogin(message) {
 
 function show() {
   if (!getToken()) return showLogin();
-  const name = location.hash.slice(1) in VIEWS ? location.hash.slice(1) : 'overview';
+  const name = Object.hasOwn(VIEWS, location.hash.slice(1)) ? location.hash.slice(1) : 'overview';
   cleanup();
+  inside = true;
   const nav = h('nav', {}, Object.entries(VIEWS).map(([k, [label]]) => h('a', { href: `#${k}`, class: k === name ? 'current' : undefined }, label)),
     h('button', { type: 'button', class: 'logout', onclick: () => { setToken(null); showLogin(); } }, 'Log out'));
   const main = h('main', { id: `view-${name}` });
@@ -55,9 +59,11 @@ function show() {
   cleanup = VIEWS[name][1](main) ?? (() => {});
 }
 
-// A token that stops working (revoked, server restarted with new tokens) sends the user back to the login.
-window.addEventListener('unhandledrejection', (ev) => {
-  if (ev.reason?.status === 401) showLogin('Your token is no longer accepted; log in again.');
+// A token that stops working (revoked, or the server's tokens changed) sends the user back to the login.
+window.addEventListener('rampart:unauthorized', () => {
+  if (!inside) return;
+  setToken(null);
+  showLogin('Your token is no longer accepted; log in again.');
 });
 window.addEventListener('hashchange', show);
 show();
