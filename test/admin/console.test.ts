@@ -1,8 +1,9 @@
 // The web console in a real headless Chromium (Debian's chromium, driven by
 // playwright-core; scripts/test-prereqs.sh installs it): a wrong token is refused
 // with a message, then with a real token the user sees a message the test sends
-// over SMTP appear in the live decision stream, unbans an IP, and holds and
-// releases a queued message (delivery.hold keeps it queued). The stream carries
+// over SMTP appear in the live decision stream, finds it with "why was this
+// refused?", unbans an IP, and holds and releases a queued message (delivery.hold
+// keeps it queued); a read-only token is refused changes, a revoked one is logged out. The stream carries
 // policy decisions: the test's messages have a bare LF, which the bare-line-ending
 // check, in warn mode here, reports while letting the message in. Each step checks the
 // result through the API too, so the page cannot claim what did not happen.
@@ -107,6 +108,23 @@ test('a message sent over SMTP appears in the live decision stream', async () =>
   assert.ok(rows.length > 0 && rows.every((r) => r.includes(from)), rows.join('\n'));
 });
 
+test('"why was this refused?" finds a message\'s decisions by queue id and by sender', async () => {
+  const from = `why-probe-${Date.now()}@client.test`;
+  const id = await sendMessage(from);
+  await page.goto(`${ts.base}/console/#why`);
+  await page.fill('form.inline input[name=queueId]', id.toLowerCase());
+  await page.fill('form.inline input[name=action]', 'warn');
+  await page.click('form.inline button[type=submit]');
+  await page.locator('#view-why .notice', { hasText: '1 decision(s)' }).waitFor();
+  assert.match(await page.locator('#view-why tbody tr').innerText(), new RegExp(`eod\\.bareLineEndings[\\s\\S]*${from}`));
+  // Refusals only (the default): a warn-mode verdict is not one.
+  await page.fill('form.inline input[name=queueId]', '');
+  await page.fill('form.inline input[name=action]', '');
+  await page.fill('form.inline input[name=sender]', from);
+  await page.click('form.inline button[type=submit]');
+  await page.locator('#view-why .notice', { hasText: 'no recent decision matches' }).waitFor();
+});
+
 test('unban an IP from the access lists view', async () => {
   const added = await ts.call('POST', '/api/v1/access/deny', { network: '192.0.2.55', reason: 'console test' });
   assert.equal(added.status, 201);
@@ -136,6 +154,18 @@ test('hold and release a queued message from the queue view', async () => {
   await actions.locator('button.hold').waitFor();
   assert.equal((await ts.call('GET', `/api/v1/queue/${id}`)).body.queue.held, false);
   assert.deepEqual(pageErrors, []);
+});
+
+test('a read-only token sees everything and gets the API\'s refusal on a change', async () => {
+  await login(ts.readOnly);
+  // The overview counts the warn-mode verdicts of the messages sent above, and charts them.
+  await page.locator('svg.chart rect.bar.warn').first().waitFor();
+  assert.ok(Number(await page.locator('dd[data-counter="warn-mode verdicts"]').innerText()) >= 3);
+  await page.click('nav a[href="#access"]');
+  await page.fill('form.add-deny input[name=network]', '198.51.100.7');
+  await page.click('form.add-deny button[type=submit]');
+  await page.locator('[role=alert]', { hasText: 'token ro is read-only' }).waitFor();
+  assert.equal((await ts.call('GET', '/api/v1/access/deny/198.51.100.7')).status, 404);
 });
 
 test('a token revoked while logged in sends the user back to the login, with a message', async () => {
