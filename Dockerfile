@@ -32,6 +32,8 @@ WORKDIR /opt/rampart
 COPY package.json ./
 COPY --from=deps /build/node_modules ./node_modules
 COPY --from=build /build/dist/src ./dist/src
+# The web console's static files, served as they are (src/admin/console-files.ts).
+COPY src/admin/console ./src/admin/console
 COPY docs ./docs
 COPY contrib/docker/rampart.yaml /etc/rampart/rampart.yaml
 COPY contrib/docker/rampart /usr/local/bin/rampart

@@ -1,6 +1,6 @@
-// The web console: three static files (src/admin/console/: index.html, app.js,
-// style.css), shipped in the package and served as they are (no build step, no
-// framework). They carry no secret and need no token; everything the console
+// The web console: static files (src/admin/console/: index.html, style.css and
+// plain JavaScript modules), shipped in the package and served as they are (no
+// build step, no framework). They carry no secret and need no token; everything the console
 // shows or changes goes through the API with the token the user typed, sent as
 // a Bearer header (never a cookie, so a forged cross-site request carries no
 // credential: CSRF does not apply). Every answer of the admin listener gets a
@@ -15,11 +15,15 @@ export const CONSOLE_DIR = fileURLToPath(new URL('../../../src/admin/console/', 
 
 export const CONSOLE_PATH = '/console/';
 
+const HTML = 'text/html; charset=utf-8';
+const JS = 'text/javascript; charset=utf-8';
+/** The only names served (nothing else in the folder, no path walking). */
+export const CONSOLE_MODULES = ['app.js', 'api.js', 'ui.js', 'chart.js', 'overview.js', 'decisions.js', 'queue.js', 'access.js', 'directory.js'];
 const FILES: Record<string, { file: string; type: string }> = {
-  '': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  'index.html': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  'app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '': { file: 'index.html', type: HTML },
+  'index.html': { file: 'index.html', type: HTML },
   'style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
+  ...Object.fromEntries(CONSOLE_MODULES.map((m) => [m, { file: m, type: JS }])),
 };
 
 /** Scripts and styles only from this origin, no inline code, no frames, no form posts elsewhere. */

@@ -77,6 +77,8 @@ export class Scheduler {
   private flagHeld = false;
   /** Q6: per-message hold flags (spool/held/). */
   private heldSet = new Set<string>();
+  /** spool/held could not be read at the last look (logged once until it can again). */
+  private heldUnreadable = false;
   private poller?: { cancel(): void };
   private config: Snapshot;
   private readonly clock: Clock;
@@ -318,7 +320,14 @@ export class Scheduler {
 
   /** Re-reads spool/HOLD (logging a change) and the per-message flags: before starting work, and every second. */
   private refreshHold(): void {
-    this.heldSet = heldIds(this.opts.spool.root);
+    try {
+      this.heldSet = heldIds(this.opts.spool.root);
+      this.heldUnreadable = false;
+    } catch (err) {
+      // An unreadable spool/held keeps the holds last read (a held message stays held); logged once, never thrown from a timer.
+      if (!this.heldUnreadable) this.opts.log.error({ event: 'hold', err: (err as Error).message }, 'cannot read spool/held; keeping the per-message holds last read');
+      this.heldUnreadable = true;
+    }
     const now = isHeld(this.opts.spool.root);
     if (now !== this.flagHeld) this.opts.log.info({ event: 'hold', held: now, by: 'spool/HOLD' }, now ? 'delivery held' : 'delivery released');
     this.flagHeld = now;
@@ -328,7 +337,12 @@ export class Scheduler {
   private poll(): void {
     this.poller = this.clock.setTimeout(() => {
       if (this.stopped) return;
-      this.checkControl();
+      try {
+        this.checkControl();
+      } catch (err) {
+        // A spool folder that cannot be read (spool/control/ replaced, permissions) must not stop the poll or the process.
+        this.opts.log.error({ event: 'control', err: (err as Error).message }, 'cannot read the queue tools\' requests; trying again in a second');
+      }
       this.poll();
     }, 1000);
   }

@@ -139,3 +139,34 @@ test('Q6 requeue puts a message from spool/failed/ back and the running schedule
     await s.done();
   }
 });
+
+test('an unreadable spool/held or spool/control/ neither crashes the poll nor releases a held message', async () => {
+  const s = await setupScheduler({ delivery: { hold: true } });
+  try {
+    const a = await s.queue(['alice@example.test']);
+    holdMessages(ctx(s), [a]);
+    s.sched.setConfig({ ...s.config, delivery: { ...s.config.delivery, hold: false } });
+    await s.run(1);
+    assert.equal(s.sched.stats().parked, 1);
+    const held = join(s.spool.root, 'held');
+    const control = join(s.spool.root, 'control');
+    renameSync(held, `${held}.moved`);
+    writeFileSync(held, 'not a directory');
+    rmSync(control, { recursive: true, force: true });
+    writeFileSync(control, 'not a directory');
+    s.clock.advance(1000); // the poll reads both: it must neither throw nor forget the hold
+    s.clock.advance(1000);
+    await s.sched.idle();
+    assert.equal(s.mailbox('alice').length, 0, 'still held');
+    assert.equal(s.logs.filter((l) => l.event === 'hold' && l.level === 'error').length, 1, 'logged once');
+    assert.ok(s.logs.some((l) => l.event === 'control' && /ENOTDIR/.test(String(l.err))));
+    rmSync(held);
+    rmSync(control);
+    renameSync(`${held}.moved`, held);
+    releaseMessages(ctx(s), [a]);
+    await s.run(1);
+    assert.equal(s.mailbox('alice').length, 1, 'released once the folder reads again');
+  } finally {
+    await s.done();
+  }
+});
