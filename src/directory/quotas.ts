@@ -8,6 +8,7 @@
 
 import type Database from 'better-sqlite3';
 import { DirectoryError, normalizeAddress, normalizeDomain } from './names.js';
+import type { ReadCache } from './read-cache.js';
 
 export const QUOTAS_SCHEMA = `
 CREATE TABLE IF NOT EXISTS quotas (
@@ -52,7 +53,8 @@ function setting(r: Row): QuotaSetting {
 export class Quotas {
   private readonly st;
 
-  constructor(db: Database.Database) {
+  /** `cache`: the directory's (read-cache.ts): effective() runs at every RCPT and delivery to a local mailbox. */
+  constructor(db: Database.Database, private readonly cache?: ReadCache) {
     db.exec(QUOTAS_SCHEMA);
     this.st = {
       put: db.prepare('INSERT INTO quotas (subject, domain, bytes, messages, mode) VALUES (?, ?, ?, ?, ?) ON CONFLICT(subject) DO UPDATE SET bytes = excluded.bytes, messages = excluded.messages, mode = excluded.mode'),
@@ -91,8 +93,8 @@ export class Quotas {
   /** The quota of a mailbox (its own fields over its domain's), or undefined when neither sets a limit. */
   effective(mailbox: string): EffectiveQuota | undefined {
     const a = mailbox.toLowerCase();
-    const own = this.st.get.get(a);
-    const dom = this.st.get.get(a.slice(a.lastIndexOf('@') + 1));
+    const own = this.row(a);
+    const dom = this.row(a.slice(a.lastIndexOf('@') + 1));
     if (!own && !dom) return undefined;
     const bytes = own?.bytes ?? dom?.bytes ?? undefined;
     const messages = own?.messages ?? dom?.messages ?? undefined;
@@ -100,6 +102,10 @@ export class Quotas {
     const mode = (own?.mode ?? dom?.mode ?? 'hold') as QuotaMode;
     const from = (own?.bytes ?? null) !== null || (bytes === undefined && (own?.messages ?? null) !== null) ? 'mailbox' : 'domain';
     return { ...(bytes !== undefined ? { bytes } : {}), ...(messages !== undefined ? { messages } : {}), mode, from };
+  }
+
+  private row(subject: string): Row | undefined {
+    return this.cache ? this.cache.get('quota', subject, () => this.st.get.get(subject)) : this.st.get.get(subject);
   }
 
   /** A removed mailbox's own quota goes with it (domains cascade). */

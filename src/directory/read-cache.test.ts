@@ -51,3 +51,22 @@ test('directory read cache: another connection\'s writes are seen from the next 
     await nextTurn();
     assert.equal(server.isLocalDomain('example.net'), false);
   }));
+
+test('directory read cache: quotas (own writes at once, the CLI\'s from the next turn, a removed domain\'s default gone)', () =>
+  withTwo(async (server, cli) => {
+    server.addDomain('example.org');
+    await server.addMailbox('alice@example.org', 'secret-password-1');
+    assert.equal(server.quotas.effective('alice@example.org'), undefined);
+    server.quotas.set('example.org', { bytes: 1000 });
+    assert.deepEqual(server.quotas.effective('alice@example.org'), { bytes: 1000, mode: 'hold', from: 'domain' });
+    await nextTurn();
+    cli.quotas.set('alice@example.org', { bytes: 500, mode: 'return' });
+    await nextTurn();
+    assert.deepEqual(server.quotas.effective('Alice@example.org'), { bytes: 500, mode: 'return', from: 'mailbox' });
+    await nextTurn();
+    cli.quotas.unset('alice@example.org');
+    await nextTurn();
+    assert.deepEqual(server.quotas.effective('alice@example.org'), { bytes: 1000, mode: 'hold', from: 'domain' });
+    server.removeDomain('example.org');
+    assert.equal(server.quotas.effective('alice@example.org'), undefined, 'the domain default cascaded away');
+  }));

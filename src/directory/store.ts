@@ -93,7 +93,7 @@ export class Directory {
     this.postoffices = new Postoffices(db);
     this.catchalls = new Catchalls(db);
     this.tokens = new AdminTokens(db);
-    this.quotas = new Quotas(db);
+    this.quotas = new Quotas(db, this.cache);
     this.st = {
       insertDomain: db.prepare('INSERT INTO domains (name, created_at) VALUES (?, ?)'),
       deleteDomain: db.prepare('DELETE FROM domains WHERE name = ?'),
