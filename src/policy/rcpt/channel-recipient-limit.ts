@@ -18,7 +18,19 @@ export const channelRecipientLimit: Check = {
     if (!anyLimits(ctx.config.channels)) return undefined; // the common case: no routing lookups at all
     const channel = channelOfRecipient(ctx, ctx.rcpt);
     if (!channel || !hasLimits(channel)) return undefined;
-    const same = env.rcpts.filter((r) => channelOfRecipient(ctx, r.address)?.name === channel.name).length;
+    // Recipients of one domain share a channel: one routing lookup per domain, not per recipient
+    // (this runs at every RCPT, over every earlier recipient of the transaction).
+    const byDomain = new Map<string, boolean>();
+    let same = 0;
+    for (const r of env.rcpts) {
+      const key = r.address.literal ? undefined : r.address.domain.toLowerCase();
+      let on = key === undefined ? undefined : byDomain.get(key);
+      if (on === undefined) {
+        on = channelOfRecipient(ctx, r.address)?.name === channel.name;
+        if (key !== undefined) byDomain.set(key, on);
+      }
+      if (on) same++;
+    }
     const choice = chooseChannel(channel, ctx.config.channels, { recipients: same + 1 });
     if (choice.kind !== 'refuse') return undefined;
     return causedBy(tempfail('rcpt.channelRecipientLimit', 452, '4.5.3', 'Too many recipients for this destination in one message', choice.reason, 'S3'), 'none');
