@@ -70,3 +70,22 @@ test('directory read cache: quotas (own writes at once, the CLI\'s from the next
     server.removeDomain('example.org');
     assert.equal(server.quotas.effective('alice@example.org'), undefined, 'the domain default cascaded away');
   }));
+
+test('directory read cache: recipients (own writes at once, the CLI\'s from the next turn, a fresh answer each time)', () =>
+  withTwo(async (server, cli) => {
+    server.addDomain('example.org');
+    assert.equal(server.lookupRecipient('bob', 'example.org'), undefined);
+    await server.addMailbox('bob@example.org', 'secret-password-1');
+    assert.deepEqual(server.lookupRecipient('Bob', 'example.org'), { kind: 'mailbox', address: 'bob@example.org' });
+    await nextTurn();
+    cli.addAlias('team@example.org', ['bob@example.org']);
+    await nextTurn();
+    const first = server.lookupRecipient('team', 'example.org');
+    assert.deepEqual(first, { kind: 'alias', address: 'team@example.org', targets: ['bob@example.org'] });
+    if (first?.kind === 'alias') first.targets.push('changed@example.org');
+    assert.deepEqual(server.lookupRecipient('team', 'example.org'), { kind: 'alias', address: 'team@example.org', targets: ['bob@example.org'] }, 'a caller cannot change the cached answer');
+    server.removeAlias('team@example.org');
+    server.removeMailbox('bob@example.org');
+    assert.equal(server.lookupRecipient('team', 'example.org'), undefined);
+    assert.equal(server.lookupRecipient('bob', 'example.org'), undefined);
+  }));

@@ -258,9 +258,10 @@ export class Directory {
   /** The mailbox or alias for local@domain (case-insensitive); a mailbox wins over an alias. */
   lookupRecipient(local: string, domain: string): Recipient | undefined {
     const address = `${local}@${domain}`.toLowerCase();
-    if (this.st.hasMailbox.get(address)) return { kind: 'mailbox', address };
-    const targets = this.st.aliasTargets.get(address) as string | undefined;
-    if (targets !== undefined) return { kind: 'alias', address, targets: JSON.parse(targets) as string[] };
+    // Asked at RCPT by rcpt.localRecipient and again by rcpt.mailboxQuota: the rows are cached, each answer is a fresh object.
+    const found = this.cache.get('recipient', address, () => (this.st.hasMailbox.get(address) ? true : (this.st.aliasTargets.get(address) as string | undefined)));
+    if (found === true) return { kind: 'mailbox', address };
+    if (found !== undefined) return { kind: 'alias', address, targets: JSON.parse(found) as string[] };
     return undefined;
   }
 
