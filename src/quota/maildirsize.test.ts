@@ -96,3 +96,20 @@ test('Q5 maildirsize: recalculated when larger than 5120 octets, when the quota 
     rmSync(join(dir, '..'), { recursive: true, force: true });
   }
 });
+
+test('Q5 maildirsize: a Maildir whose first message went to a folder (quarantine into .Junk) has no tmp/ of its own; the recount still works', async () => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'rampart-quota-')), 'Maildir');
+  try {
+    // What delivery into <Maildir>/.Junk creates first: the folder, not the Maildir's own tmp/ new/ cur/.
+    for (const d of ['.Junk/tmp', '.Junk/new', '.Junk/cur']) mkdirSync(join(dir, d), { recursive: true });
+    put(dir, '.Junk/new', '1.M1P1.host,S=700', 700);
+    const q = { bytes: 10_000 };
+    await addDelivery(dir, 700, q); // creates maildirsize by a recount
+    assert.equal(size(dir), '10000S\n700 1\n');
+    unlinkSync(join(dir, 'maildirsize'));
+    writeFileSync(join(dir, 'maildirsize'), ''); // left empty by an earlier failed recount
+    assert.deepEqual(await maildirUsage(dir, q), { bytes: 700, messages: 1 });
+  } finally {
+    rmSync(join(dir, '..'), { recursive: true, force: true });
+  }
+});

@@ -16,7 +16,7 @@
 //     that deleted mail without writing a line - e.g. Dovecot without its maildir
 //     quota backend - cannot keep a mailbox full for longer than that).
 
-import { open, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export const MAILDIRSIZE = 'maildirsize';
@@ -93,6 +93,9 @@ export async function countMaildir(maildir: string): Promise<Usage> {
 /** Recounts the Maildir and rewrites maildirsize (tmp/ then rename, as Maildir++ does). */
 export async function recalculate(maildir: string, q: QuotaLimits): Promise<Usage> {
   const usage = await countMaildir(maildir);
+  // A Maildir whose only delivery so far went to a folder (A7 quarantine into .Junk) has no tmp/ yet:
+  // without it every recount failed, and with it every quota question - the mailbox refused all mail.
+  await mkdir(join(maildir, 'tmp'), { recursive: true, mode: 0o700 });
   const tmp = join(maildir, 'tmp', `${Date.now()}.${process.pid}.${Math.random().toString(36).slice(2)}.maildirsize`);
   await writeFile(tmp, `${quotaLine(q)}\n${usage.bytes} ${usage.messages}\n`, { mode: 0o600 });
   await rename(tmp, join(maildir, MAILDIRSIZE));
