@@ -158,7 +158,8 @@ export async function purgeQueue(spoolRoot: string, filter: QueueFilter, opts: {
   return { purged, vanished, purgedDir, unreadable: scan.unreadable };
 }
 
-async function syncDir(dir: string): Promise<void> {
+/** fsyncs a folder after renames in it (a folder that does not exist has nothing to make durable). */
+export async function syncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r').catch(() => undefined);
   if (!fh) return;
   try {

@@ -6,14 +6,14 @@
 // scheduler answers within a second (queue-control.ts).
 
 import { existsSync } from 'node:fs';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { mkdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Snapshot } from '../config/load.js';
 import { routeDomain } from '../config/routing.js';
 import { clearHold, readHold, setHold, type HoldState } from './hold.js';
 import { readJournal } from './recipient-journal.js';
 import type { MessageState } from './journal-records.js';
-import { purgeQueue, queueIds, scanQueue, showMessage, STATE_DIRS, type QueueEntry, type ScanPage, type ScanResult, type ShownMessage } from './queue-admin.js';
+import { purgeQueue, queueIds, scanQueue, showMessage, STATE_DIRS, syncDir, type QueueEntry, type ScanPage, type ScanResult, type ShownMessage } from './queue-admin.js';
 import type { QueueFilter } from './queue-filter.js';
 import { clearMessageHold, heldIds, setMessageHold, takeAnswer, writeRequest, type ControlAnswer, type ControlOp } from './queue-control.js';
 import { QUEUE_ID } from './queue-id.js';
@@ -219,16 +219,6 @@ export async function bounceMessages(ctx: QueueContext, ids: string[], waitMs = 
   const present = wanted.filter((id) => !missing.includes(id));
   if (!present.length) return { answered: false, request: '', missing };
   return { ...(await request(ctx, 'bounce', present, waitMs)), missing };
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r').catch(() => undefined);
-  if (!fh) return;
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
 
 /** Q6 delete (postsuper -d): the messages leave the queue without any notice. */
