@@ -77,6 +77,13 @@ function requestLine(verb: string, r: RequestResult, wait: number): string {
   return a.unknown.length ? `${done} (not in the running queue: ${a.unknown.join(' ')})` : done;
 }
 
+/** The targets of retry and requeue: the ids given, or --all, exactly one of the two. */
+function idsOrAll(ids: string[], opts: { all?: boolean }): { all: true } | { ids: string[] } {
+  if (!opts.all && !ids.length) throw new UsageError('give queue ids or --all.');
+  if (opts.all && ids.length) throw new UsageError('give queue ids or --all, not both.');
+  return opts.all ? { all: true } : { ids };
+}
+
 export function registerQueue(program: Command, out: CliOutput): void {
   const queue = program.command('queue').description('inspect and manage the queue: list, show, hold/release, retry, bounce, delete, requeue, purge (R10, Q6)');
 
@@ -179,10 +186,9 @@ export function registerQueue(program: Command, out: CliOutput): void {
     .option('--wait <seconds>', WAIT_HELP)
     .option('--json', 'machine-readable output')
     .action(async (ids: string[], opts: { all?: boolean; wait?: string; json?: boolean }, cmd: Command) => {
-      if (!opts.all && !ids.length) throw new UsageError('give queue ids or --all.');
-      if (opts.all && ids.length) throw new UsageError('give queue ids or --all, not both.');
+      const target = idsOrAll(ids, opts);
       const wait = waitSeconds(opts);
-      const r = await withOps(cmd, (ops) => run(ops, retryQueued, opts.all ? { all: true, wait } : { ids, wait }));
+      const r = await withOps(cmd, (ops) => run(ops, retryQueued, { ...target, wait }));
       if (opts.json) return out.printJson(r);
       out.print(requestLine('retrying', r, wait));
       if (r.missing.length) throw new UsageError(`not in the queue: ${r.missing.join(' ')}`);
@@ -219,10 +225,9 @@ export function registerQueue(program: Command, out: CliOutput): void {
     .option('--wait <seconds>', WAIT_HELP)
     .option('--json', 'machine-readable output')
     .action(async (ids: string[], opts: { all?: boolean; wait?: string; json?: boolean }, cmd: Command) => {
-      if (!opts.all && !ids.length) throw new UsageError('give queue ids or --all.');
-      if (opts.all && ids.length) throw new UsageError('give queue ids or --all, not both.');
+      const target = idsOrAll(ids, opts);
       const wait = waitSeconds(opts);
-      const r = await withOps(cmd, (ops) => run(ops, requeueQueued, opts.all ? { all: true, wait } : { ids, wait }));
+      const r = await withOps(cmd, (ops) => run(ops, requeueQueued, { ...target, wait }));
       if (opts.json) return out.printJson(r);
       out.print(r.requeued.length ? `requeued: ${r.requeued.join(' ')}` : 'nothing to requeue');
       if (r.result && !r.result.answered) out.print(`no running server answered within ${wait} s; the server takes them when it starts`);
