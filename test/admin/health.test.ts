@@ -10,14 +10,8 @@ import { startAdminTestServer } from '../helpers/admin.js';
 import { startRedis } from '../helpers/redis.js';
 import { parseMetrics, value } from '../helpers/prometheus.js';
 import { SmtpClient } from '../helpers/smtp-client.js';
+import { until } from '../helpers/until.js';
 
-async function until(what: string, ok: () => Promise<boolean>, ms = 8000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 test('healthz and readyz answer without a token; readyz fails while the spool is not writable', async () => {
   const ts = await startAdminTestServer();

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { startAdminTestServer, type AdminTestServer } from '../helpers/admin.js';
 import { parseMetrics, value, type Samples } from '../helpers/prometheus.js';
 import { SmtpClient, codes } from '../helpers/smtp-client.js';
+import { until } from '../helpers/until.js';
 
 let ts: AdminTestServer;
 
@@ -30,13 +31,6 @@ async function scrape(): Promise<Samples> {
   return parseMetrics(r.text);
 }
 
-async function until(what: string, ok: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** A client that counts the octets it writes. */
 async function client(): Promise<{ c: SmtpClient; sent: () => number }> {

@@ -11,6 +11,7 @@ import { parseMetrics, value, type Samples } from '../helpers/prometheus.js';
 import { SmtpClient, codes } from '../helpers/smtp-client.js';
 import { API_PREFIX } from '../../src/admin/routes.js';
 import { listeners } from '../protocol/support.js';
+import { until } from '../helpers/until.js';
 
 let ts: AdminTestServer;
 let dns: TestDns;
@@ -36,13 +37,6 @@ async function scrape(): Promise<Samples> {
   return parseMetrics(r.text);
 }
 
-async function until(what: string, ok: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 async function session(fn: (c: SmtpClient) => Promise<void>): Promise<void> {
   const c = await SmtpClient.connect(ts.ports.mx);

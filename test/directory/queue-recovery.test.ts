@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { ProcessServer } from '../helpers/process-server.js';
 import { runCli } from '../helpers/cli.js';
 import { SmtpClient } from '../helpers/smtp-client.js';
+import { until } from '../helpers/until.js';
 
 async function send(port: number, from: string, rcpts: string[], subject: string): Promise<string> {
   const c = await SmtpClient.connect(port);
@@ -34,13 +35,6 @@ function maildir(ps: ProcessServer, local: string): string[] {
   return existsSync(d) ? readdirSync(d).map((f) => readFileSync(join(d, f), 'latin1')) : [];
 }
 
-async function waitFor(what: string, pred: () => boolean | Promise<boolean>, ms = 10000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function listJson(ps: ProcessServer, ...filters: string[]): Promise<{ held: boolean; count: number; total: number; messages: Array<{ id: string; mailFrom: string }> }> {
   return JSON.parse(await ps.cli('queue', 'list', '--json', ...filters));
@@ -87,13 +81,13 @@ test('R10 hold, find, purge by sender, release at runtime: the rest is delivered
 
     // Release at runtime: no restart, no SIGHUP.
     assert.equal(await ps.cli('queue', 'release'), 'delivery released\n');
-    await waitFor('good mail delivered', () => maildir(ps, 'alice').length === 2);
-    await waitFor('purged ids dropped', () => spam.every((id) => new RegExp(`"event":"gone"[^\\n]*"queueId":"${id}"`).test(ps.output)));
+    await until('good mail delivered', () => maildir(ps, 'alice').length === 2);
+    await until('purged ids dropped', () => spam.every((id) => new RegExp(`"event":"gone"[^\\n]*"queueId":"${id}"`).test(ps.output)));
     assert.equal(maildir(ps, 'bob').length, 0, 'purged mail never delivered');
     assert.ok(maildir(ps, 'alice').every((m) => /Subject: good \d/.test(m)));
     // The Maildir file lands before the journal retires the queue entry, so the
     // queue empties a moment after the second delivery, not with it.
-    await waitFor('queue empty', async () => (await listJson(ps)).count === 0);
+    await until('queue empty', async () => (await listJson(ps)).count === 0);
     assert.equal((await listJson(ps)).held, false);
     for (const id of spam) assert.match(ps.output, new RegExp(`"event":"gone"[^\\n]*"queueId":"${id}"`));
     assert.doesNotMatch(ps.output, /"level":50/, 'no error logged');
@@ -107,7 +101,7 @@ test('R10 hold, find, purge by sender, release at runtime: the rest is delivered
     assert.equal(maildir(ps, 'bob').length, 0);
     assert.deepEqual((await listJson(ps)).messages.map((m) => m.id), [later]);
     await ps.cli('queue', 'release');
-    await waitFor('held mail delivered after release', () => maildir(ps, 'bob').length === 1);
+    await until('held mail delivered after release', () => maildir(ps, 'bob').length === 1);
     assert.equal(await ps.signal('SIGTERM'), 0);
   } finally {
     ps.cleanup();

@@ -14,7 +14,8 @@ import { startSink, type Sink } from '../delivery/support.js';
 import { SmtpClient, type Reply } from '../helpers/smtp-client.js';
 import { runCli } from '../helpers/cli.js';
 import { FakeClock } from '../../src/scheduler/fake-clock.js';
-import { events, sendLan, startRelay, waitFor } from './remote-support.js';
+import { events, sendLan, startRelay } from './remote-support.js';
+import { until } from '../helpers/until.js';
 
 const ALICE = 'alice@example.test';
 const relay = (s: Sink) => `[127.0.0.1]:${s.port}`;
@@ -44,7 +45,7 @@ test('Q4 a message over alternateBlockLimit / alternateLineLimit / alternateReci
     const tall = await sendLan(ts.ports.mx, { from: ALICE, to: ['c@out.test'], data: `Subject: tall\r\n\r\n${body(60, 1)}` }); // 60 short lines, 1 block
     const wide = await sendLan(ts.ports.mx, { from: ALICE, to: ['d@out.test', 'e@out.test', 'f@out.test'], data: 'Subject: wide\r\n\r\nhi' });
     await ts.delivered();
-    await waitFor('every message', () => out.messages.length + big.messages.length === 4);
+    await until('every message', () => out.messages.length + big.messages.length === 4);
     assert.deepEqual(out.messages.map((m) => m.rcpts), [['a@out.test']]);
     assert.deepEqual(big.messages.map((m) => m.rcpts.join(',')).sort(), ['b@out.test', 'c@out.test', 'd@out.test,e@out.test,f@out.test']);
     assert.equal(other.messages.length, 0);
@@ -75,7 +76,7 @@ test('Q4 a 3-recipient message split across channels: the normal recipients to o
     await sendLan(ts.ports.mx, { from: ALICE, to: ['x@out.test', 'y@out.test', 'z@other.test'], data: 'Subject: split\r\n\r\nhi' });
     await sendLan(ts.ports.mx, { from: ALICE, to: ['x@out.test', 'z@other.test', 'y@out.test'], data: `Subject: split big\r\n\r\n${body(100)}` });
     await ts.delivered();
-    await waitFor('every copy', () => out.messages.length + big.messages.length + other.messages.length === 4);
+    await until('every copy', () => out.messages.length + big.messages.length + other.messages.length === 4);
     assert.deepEqual(out.messages.map((m) => m.rcpts), [['x@out.test', 'y@out.test']], 'small: the two out.test recipients in one transaction');
     assert.deepEqual(big.messages.map((m) => m.rcpts), [['x@out.test', 'y@out.test']], 'big: the out.test recipients by the alternate');
     assert.deepEqual(other.messages.map((m) => m.rcpts), [['z@other.test'], ['z@other.test']], 'the other channel has no limits: both copies');
@@ -126,7 +127,7 @@ test('S3 no alternate: recipients past recipientLimit get 452 4.5.3 at RCPT; ove
     assert.match(String(refusals[1].reason), /^channel strict: blocks \d+ > 4 \(channels\.strict\.blockLimit\)$/);
     assert.match(String(refusals[3].reason), /^channel tcp_big: blocks \d+ > 20 \(channels\.tcp_big\.blockLimit\)$/);
     await ts.delivered();
-    await waitFor('the accepted message', () => other.messages.length === 2);
+    await until('the accepted message', () => other.messages.length === 2);
     assert.deepEqual(other.messages.flatMap((m) => m.rcpts).sort(), ['a@strict.test', 'b@strict.test', 'd@other.test'], 'strict and tcp_other share one sink: one transaction each');
   } finally {
     await ts.stop();
@@ -149,7 +150,7 @@ test('Q4 the choice is recorded once and shown by rampart queue list (text and -
   try {
     const id = await sendLan(ts.ports.mx, { from: ALICE, to: ['b@out.test', 'z@other.test'], data: `Subject: large\r\n\r\n${body(100)}` });
     await ts.delivered();
-    await waitFor('the other copy', () => other.messages.length === 1);
+    await until('the other copy', () => other.messages.length === 1);
     const cfg = join(ts.dataDir, 'rampart.json');
     writeFileSync(cfg, JSON.stringify({ dataDir: ts.dataDir, listeners: [{ name: 'mx', kind: 'mx', addresses: ['127.0.0.1'], port: 25 }], ...settings }));
     const text = await runCli(['queue', 'list'], { config: cfg });
@@ -167,7 +168,7 @@ test('Q4 the choice is recorded once and shown by rampart queue list (text and -
     ts.server.scheduler.setConfig({ ...cur, channels: { ...cur.channels, tcp_out: { ...cur.channels.tcp_out, alternateBlockLimit: 1000 } } });
     refuse = false;
     clock.advance(60_000);
-    await waitFor('the retry', () => big.messages.length === 1);
+    await until('the retry', () => big.messages.length === 1);
     await ts.delivered();
     assert.deepEqual(big.messages[0].rcpts, ['b@out.test']);
     assert.equal(out.messages.length, 0);

@@ -13,17 +13,11 @@ import nodemailer from 'nodemailer';
 import { ProcessServer } from '../helpers/process-server.js';
 import { Directory } from '../../src/directory/store.js';
 import { replayJournal } from '../../src/spool/journal-records.js';
+import { until } from '../helpers/until.js';
 
 const MESSAGES = 12;
 const RCPTS = 40;
 
-async function waitFor(what: string, pred: () => boolean, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** Copies per (subject, mailbox) found in every Maildir. */
 function copies(ps: ProcessServer): Map<string, number> {
@@ -65,7 +59,7 @@ test('Q2 SIGKILL during multi-recipient delivery, restart: each recipient once (
     ps.child!.kill('SIGHUP'); // release: reload with delivery.hold false
     // Kill once a fair part, but not all, has been delivered.
     const delivered = () => ps.output.split('"event":"delivered"').length - 1;
-    await waitFor('first deliveries', () => delivered() >= acknowledged / 6, 60_000);
+    await until('first deliveries', () => delivered() >= acknowledged / 6, 60_000);
     await ps.signal('SIGKILL');
 
     const before = copies(ps);
@@ -79,7 +73,7 @@ test('Q2 SIGKILL during multi-recipient delivery, restart: each recipient once (
     const finishedBefore = ids.filter((id) => !existsSync(join(ps.dir, 'data/spool/queue', id))).length;
 
     await ps.start();
-    await waitFor('queue drained', () => readdirSync(join(ps.dir, 'data/spool/queue')).length === 0, 120_000);
+    await until('queue drained', () => readdirSync(join(ps.dir, 'data/spool/queue')).length === 0, 120_000);
     const after = copies(ps);
     let lost = 0;
     let duplicated = 0;

@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { ProcessServer } from '../helpers/process-server.js';
 import { startPeer, type ScriptedPeer } from '../helpers/smtp-peer.js';
 import { replayJournal } from '../../src/spool/journal-records.js';
-import { mxTo, sendLan, waitFor } from './remote-support.js';
+import { mxTo, sendLan } from './remote-support.js';
+import { until } from '../helpers/until.js';
 
 const MESSAGES = 12;
 const DOMAINS = 8;
@@ -55,7 +56,7 @@ test('Q2 SIGKILL during multi-recipient remote delivery, restart: each recipient
     ps.writeConfig(cfg(false));
     ps.child!.kill('SIGHUP'); // release: reload with delivery.hold false
     const count = () => [...taken(peer).values()].reduce((a, b) => a + b, 0);
-    await waitFor('first deliveries', () => count() >= acknowledged / 6, 60_000);
+    await until('first deliveries', () => count() >= acknowledged / 6, 60_000);
     await ps.signal('SIGKILL');
 
     const before = taken(peer);
@@ -68,7 +69,7 @@ test('Q2 SIGKILL during multi-recipient remote delivery, restart: each recipient
     const finishedBefore = ids.filter((id) => !existsSync(join(ps.dir, 'data/spool/queue', id))).length;
 
     await ps.start();
-    await waitFor('queue drained', () => readdirSync(join(ps.dir, 'data/spool/queue')).length === 0, 120_000);
+    await until('queue drained', () => readdirSync(join(ps.dir, 'data/spool/queue')).length === 0, 120_000);
     const after = taken(peer);
     let lost = 0;
     let duplicated = 0;

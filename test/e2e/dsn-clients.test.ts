@@ -13,14 +13,8 @@ import { python } from '../protocol/support.js';
 import { FakeClock } from '../../src/scheduler/fake-clock.js';
 import { setHold, clearHold } from '../../src/spool/hold.js';
 import { dsnOfMaildirFile, parseDsn, type ParsedDsn } from '../helpers/dsn.js';
+import { until } from '../helpers/until.js';
 
-async function waitFor(what: string, pred: () => boolean, ms = 10000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** The notices (null sender) in a mailbox, parsed; other messages are skipped. */
 async function noticesIn(ts: TestServer, address: string): Promise<ParsedDsn[]> {
@@ -43,7 +37,7 @@ test('Q2 nodemailer with DSN options: a mailbox removed after acceptance is boun
     assert.deepEqual(info.accepted.sort(), ['bob@example.test', 'team@example.test']);
     ts.server.directory.removeMailbox(USERS.bob.address); // gone after the 250
     clearHold(spoolRoot);
-    await waitFor('notices', () => ts.maildir(USERS.alice.address).length >= 3);
+    await until('notices', () => ts.maildir(USERS.alice.address).length >= 3);
     await ts.delivered();
     const files = ts.maildir(USERS.alice.address);
     assert.equal(files.length, 3, 'the copy through team, a failure notice, a success notice');

@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 
 import { join } from 'node:path';
 import { ProcessServer } from '../helpers/process-server.js';
 import { SmtpClient } from '../helpers/smtp-client.js';
+import { until } from '../helpers/until.js';
 
 const MESSAGE = 'From: sender@remote.test\r\nTo: alice@example.test\r\nSubject: durable\r\n\r\nline one\r\n..dot line\r\n';
 
@@ -29,13 +30,6 @@ function maildirFiles(ps: ProcessServer): string[] {
   return existsSync(d) ? readdirSync(d).map((f) => readFileSync(join(d, f), 'latin1')) : [];
 }
 
-async function waitFor(pred: () => boolean, ms = 10000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 test('P5 a message acknowledged with 250 survives SIGKILL and is delivered after restart', async () => {
   const ps = await ProcessServer.create({ delivery: { hold: true } });
@@ -50,11 +44,11 @@ test('P5 a message acknowledged with 250 survives SIGKILL and is delivered after
     writeFileSync(join(ps.dir, 'data/spool/incoming', '0ABCDEFGHIJKLM123456'), 'RQ1 2\n{}partial');
     ps.writeConfig({ delivery: { hold: false } });
     await ps.start();
-    await waitFor(() => maildirFiles(ps).length === 1);
+    await until('the condition', () => maildirFiles(ps).length === 1);
     const file = maildirFiles(ps)[0];
     assert.ok(file.startsWith('Return-Path: <sender@remote.test>\r\nDelivered-To: alice@example.test\r\nReceived: from client.test'));
     assert.ok(file.endsWith('\r\n\r\n' + MESSAGE.split('\r\n\r\n')[1].replace('..dot', '.dot')));
-    await waitFor(() => readdirSync(join(ps.dir, 'data/spool/queue')).length === 0);
+    await until('the condition', () => readdirSync(join(ps.dir, 'data/spool/queue')).length === 0);
     assert.deepEqual(readdirSync(join(ps.dir, 'data/spool/incoming')), []);
     assert.equal(await ps.signal('SIGTERM'), 0);
   } finally {
@@ -77,7 +71,7 @@ test('config: SIGHUP reload swaps the snapshot without dropping connections; a b
     ps.writeConfig({ delivery: { hold: false } });
     ps.child!.kill('SIGHUP');
     await ps.waitForOutput('configuration reloaded');
-    await waitFor(() => maildirFiles(ps).length === 1);
+    await until('the condition', () => maildirFiles(ps).length === 1);
     const noop = await open.cmd('NOOP');
     assert.equal(noop.code, 250, 'the connection opened before the reload still works');
     assert.equal(noop.enhanced, '2.0.0');

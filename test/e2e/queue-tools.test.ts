@@ -9,14 +9,8 @@ import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import { ProcessServer } from '../helpers/process-server.js';
 import { dsnOfMaildirFile, parseDsn } from '../helpers/dsn.js';
+import { until } from '../helpers/until.js';
 
-async function waitFor(what: string, pred: () => boolean, ms = 15000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function maildir(ps: ProcessServer, local: string): string[] {
   const d = join(ps.dir, 'data/mail/example.test', local, 'Maildir/new');
@@ -51,7 +45,7 @@ test('Q6 queue list / retry / hold ID / bounce / delete on a running server', { 
     await ps.start();
     breakBob();
     const first = await send(ps, ['alice@example.test', 'bob@example.test'], 'first');
-    await waitFor('deferral', () => count(ps, '"event":"deferred"') === 1);
+    await until('deferral', () => count(ps, '"event":"deferred"') === 1);
     // The log line comes before the journal's fdatasync: list until the record is read.
     let lines = (await ps.cli('queue', 'list')).split('\n');
     for (let i = 0; i < 50 && !lines[3]?.includes('deferred ('); i++) {
@@ -66,24 +60,24 @@ test('Q6 queue list / retry / hold ID / bounce / delete on a running server', { 
 
     rmSync(join(bobBox, 'Maildir'));
     assert.equal(await ps.cli('queue', 'retry', first), `retrying: ${first}\n`);
-    await waitFor('retried delivery', () => maildir(ps, 'bob').length === 1);
+    await until('retried delivery', () => maildir(ps, 'bob').length === 1);
     assert.equal(maildir(ps, 'alice').length, 1, 'alice not delivered twice');
 
     breakBob(); // (bob's delivered copy goes with it)
     const second = await send(ps, ['bob@example.test'], 'second');
-    await waitFor('deferral', () => count(ps, '"event":"deferred"') === 2);
+    await until('deferral', () => count(ps, '"event":"deferred"') === 2);
     await ps.cli('queue', 'hold', second);
     assert.match((await ps.cli('queue', 'list')).split('\n')[1], /  next: held$/);
     assert.equal(await ps.cli('queue', 'bounce', second), `returning to sender: ${second}\n`);
-    await waitFor('notice', () => maildir(ps, 'alice').length === 2);
+    await until('notice', () => maildir(ps, 'alice').length === 2);
     const n = await parseDsn(dsnOfMaildirFile(maildir(ps, 'alice').find((f) => f.startsWith('Return-Path: <>'))!).dsn);
     assert.deepEqual([n.perRecipient[0]['final-recipient'], n.perRecipient[0].action, n.perRecipient[0].status], ['rfc822; bob@example.test', 'failed', '5.0.0']);
     assert.equal(n.perMessage['x-rampart-queue-id'], second);
 
     const third = await send(ps, ['bob@example.test'], 'third');
-    await waitFor('deferral', () => count(ps, '"event":"deferred"') === 3);
+    await until('deferral', () => count(ps, '"event":"deferred"') === 3);
     assert.deepEqual(JSON.parse(await ps.cli('queue', 'delete', third, '--json')), { deleted: [third], missing: [] });
-    await waitFor('forget', () => ps.output.includes('"op":"forget"'));
+    await until('forget', () => ps.output.includes('"op":"forget"'));
     assert.equal(JSON.parse(await ps.cli('queue', 'list', '--json')).count, 0);
     assert.equal(maildir(ps, 'alice').length, 2, 'a deleted message gets no notice');
     assert.equal(await ps.signal('SIGTERM'), 0);

@@ -13,7 +13,8 @@ import { SmtpClient, type Reply } from '../helpers/smtp-client.js';
 import { runCli } from '../helpers/cli.js';
 import { FakeClock } from '../../src/scheduler/fake-clock.js';
 import type { TestServer } from '../helpers/server.js';
-import { events, noticesIn, sendLan, startRelay, waitFor } from './remote-support.js';
+import { events, noticesIn, sendLan, startRelay } from './remote-support.js';
+import { until } from '../helpers/until.js';
 
 const ALICE = 'alice@example.test';
 const BOB = 'bob@example.test';
@@ -91,7 +92,7 @@ test('Q5 hold: a message that does not fit stays queued (4.2.2), RCPT to a full 
     await ok(ts, 'user', 'quota', 'set', ALICE, '1M');
     assert.equal((await rcpt(ts.ports.mx, ALICE)).code, 250);
     clock.advance(60_000);
-    await waitFor('the held message', () => ts.maildir(ALICE).length === 2);
+    await until('the held message', () => ts.maildir(ALICE).length === 2);
     await ts.delivered();
     assert.equal(events(ts, 'delivered', held).length, 1);
     assert.equal(ts.server.scheduler.size, 0);
@@ -112,7 +113,7 @@ test('Q5 hold: mail that never fits is returned at giveUpMs with 5.2.2', { timeo
       clock.advance(61_000);
       await ts.delivered();
     }
-    await waitFor('the notice', () => ts.maildir(ALICE).length === 1);
+    await until('the notice', () => ts.maildir(ALICE).length === 1);
     const [n] = await noticesIn(ts, ALICE);
     assert.deepEqual([n.perRecipient[0]['final-recipient'], n.perRecipient[0].action, n.perRecipient[0].status], ['rfc822; bob@example.test', 'failed', '5.2.2']);
     assert.match(n.perRecipient[0]['diagnostic-code'], /^X-Rampart; mailbox bob@example\.test is full: 0 \+ \d+ > 1024 octets \(gave up after \d+ attempts over 5 minutes\)$/);
@@ -135,7 +136,7 @@ test('Q5 return (domain default): a message that does not fit is returned at onc
 
     const id = await sendLan(ts.ports.mx, { from: ALICE, to: [BOB], mailParams: 'ENVID=quota-1', data: message('second') });
     await ts.delivered();
-    await waitFor('the notice', () => ts.maildir(ALICE).length === 1);
+    await until('the notice', () => ts.maildir(ALICE).length === 1);
     assert.equal(ts.maildir(BOB).length, 1);
     assert.equal(ts.server.scheduler.size, 0, 'not held: returned at once');
     const [n] = await noticesIn(ts, ALICE);
@@ -174,7 +175,7 @@ test('Q5 an alias is accepted at RCPT; each member is judged at delivery (the fu
     assert.equal(team.code, 250, 'the alias is not refused for one full member');
     const id = await sendLan(ts.ports.mx, { from: BOB, to: ['team@example.test'], data: message('to the team') });
     await ts.delivered();
-    await waitFor('the notice to bob', () => ts.maildir(BOB).length === 2);
+    await until('the notice to bob', () => ts.maildir(BOB).length === 2);
     assert.equal(ts.maildir(ALICE).length, 0);
     assert.deepEqual(events(ts, 'failed', id).map((l) => [l.to, l.status]), [[ALICE, '5.2.2']]);
     assert.deepEqual(events(ts, 'delivered', id).map((l) => l.to), [BOB]);

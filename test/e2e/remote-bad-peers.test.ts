@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { startSink } from '../delivery/support.js';
 import { startPeer } from '../helpers/smtp-peer.js';
 import { FakeClock } from '../../src/scheduler/fake-clock.js';
-import { events, mxTo, sendLan, startRelay, waitFor } from './remote-support.js';
+import { events, mxTo, sendLan, startRelay } from './remote-support.js';
+import { until } from '../helpers/until.js';
 
 /** A raw TCP peer that does `what` with each connection and keeps it open. */
 async function rawPeer(what: (s: net.Socket) => void): Promise<{ port: number; connections: number; stop(): Promise<void> }> {
@@ -71,7 +72,7 @@ test('Q2 a silent peer, a garbage peer and a 10 MB reply line: each a logged tem
     const heap = process.memoryUsage().heapUsed;
     const bad = await sendLan(ts.ports.mx, { from: 'pc@lan.test', to: ['a@silent.test', 'b@garbage.test', 'c@huge.test'], data: 'Subject: bad peers\r\n\r\nbody' });
     const fine = await sendLan(ts.ports.mx, { from: 'pc@lan.test', to: ['d@good.test'], data: 'Subject: good peer\r\n\r\nbody' });
-    await waitFor('good mail delivered while the bad peers hang', () => good.messages.length === 1, 5000);
+    await until('good mail delivered while the bad peers hang', () => good.messages.length === 1, 5000);
     assert.deepEqual(events(ts, 'delivered', fine).map((l) => l.rcpt), ['d@good.test']);
     await ts.delivered();
     const deferred = Object.fromEntries(events(ts, 'deferred', bad).map((l) => [l.rcpt, l]));
@@ -105,7 +106,7 @@ test('Q2 shutdown: a delivery hanging on a silent peer is ended at timeouts.shut
   const ts = await startRelay({ timeouts: { shutdownMs: 300 }, channels: { smtp: { port: silent.port } } }, { records: mxTo('silent.test') });
   try {
     const id = await sendLan(ts.ports.mx, { from: 'pc@lan.test', to: ['a@silent.test'], data: 'Subject: hang\r\n\r\nbody' });
-    await waitFor('connected', () => silent.sessions.length === 1);
+    await until('connected', () => silent.sessions.length === 1);
     const t0 = Date.now();
     await ts.server.stop();
     assert.ok(Date.now() - t0 < 5000, `stop took ${Date.now() - t0} ms`);

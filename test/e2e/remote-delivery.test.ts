@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { startSink } from '../delivery/support.js';
 import { startPeer } from '../helpers/smtp-peer.js';
 import { FakeClock } from '../../src/scheduler/fake-clock.js';
-import { events, mxTo, noticesIn, sendLan, startRelay, waitFor } from './remote-support.js';
+import { events, mxTo, noticesIn, sendLan, startRelay } from './remote-support.js';
+import { until } from '../helpers/until.js';
 
 const ALICE = 'alice@example.test';
 
@@ -25,7 +26,7 @@ test('Q2/R1 a LAN client relays through Rampart to the MX of a remote domain; th
       to: ['friend@remote.test', 'Other@Remote.Test'],
       data: 'From: alice@example.test\r\nTo: friend@remote.test\r\nSubject: lan relay\r\n\r\nhello\r\n.a line that starts with a dot\r\nbye',
     });
-    await waitFor('delivered', () => sink.messages.length === 1);
+    await until('delivered', () => sink.messages.length === 1);
     await ts.delivered();
     const m = sink.messages[0];
     assert.equal(m.mailFrom, ALICE);
@@ -68,7 +69,7 @@ test('Q2 per-recipient results from a real peer: 250 delivered, 450 retried alon
       data: 'From: alice@example.test\r\nSubject: three answers\r\nMessage-ID: <three@example.test>\r\n\r\nbody',
     });
     await ts.delivered();
-    await waitFor('the notice', () => ts.maildir(ALICE).length === 1);
+    await until('the notice', () => ts.maildir(ALICE).length === 1);
     assert.deepEqual(peer.sessions.flatMap((s) => s.messages.map((m) => m.rcpts)), [['ok@peer.test']], 'only the accepted recipient got the data');
     assert.deepEqual(events(ts, 'delivered', id).map((l) => [l.rcpt, l.status, l.relay]), [['ok@peer.test', '2.0.0', 'mx.peer.test']]);
     const deferred = events(ts, 'deferred', id);
@@ -104,7 +105,7 @@ test('Q2 per-recipient results from a real peer: 250 delivered, 450 retried alon
     clock.t = Math.max(clock.t, Date.now());
     clock.advance(61_000);
     await ts.delivered();
-    await waitFor('the retry', () => peer.sessions.flatMap((s) => s.messages).length === 2);
+    await until('the retry', () => peer.sessions.flatMap((s) => s.messages).length === 2);
     const all = peer.sessions.flatMap((s) => s.messages.map((m) => m.rcpts));
     assert.deepEqual(all, [['ok@peer.test'], ['tmp@peer.test']], 'the delivered recipient is never sent again');
     const rcptCommands = peer.sessions.flatMap((s) => s.commands.filter((c) => c.startsWith('RCPT')));
@@ -138,7 +139,7 @@ test('Q2 giveUpMs (fake clock): a peer that keeps answering 450 gets one delay w
     await step();
     assert.equal((await noticesIn(ts, ALICE)).length, 0, 'no warning before delayWarningMs');
     for (let i = 0; i < 5; i++) await step();
-    await waitFor('notices', () => ts.maildir(ALICE).length === 2);
+    await until('notices', () => ts.maildir(ALICE).length === 2);
     const notices = await noticesIn(ts, ALICE);
     const delay = notices.filter((n) => n.header.subject === 'Delayed Mail (still being retried)');
     assert.equal(delay.length, 1, 'one warning, however many retries follow');
@@ -173,9 +174,9 @@ test('Q2 NOTIFY=SUCCESS: a peer without DSN gets the message and the sender an "
       ],
       data: 'Subject: tell me\r\n\r\nbody',
     });
-    await waitFor('both delivered', () => plain.messages.length === 1 && dsnPeer.sessions.some((s) => s.messages.length === 1));
+    await until('both delivered', () => plain.messages.length === 1 && dsnPeer.sessions.some((s) => s.messages.length === 1));
     await ts.delivered();
-    await waitFor('the notice', () => ts.maildir(ALICE).length === 1);
+    await until('the notice', () => ts.maildir(ALICE).length === 1);
     assert.equal(plain.messages[0].rcptArgs[0], false, 'no DSN parameters to a peer without DSN');
     const commands = dsnPeer.sessions.flatMap((s) => s.commands);
     assert.ok(commands.includes('MAIL FROM:<alice@example.test> ENVID=s1') || commands.some((c) => /^MAIL FROM:<alice@example\.test> .*ENVID=s1/.test(c)), commands.join(' | '));

@@ -15,7 +15,8 @@ import { registerCheck } from '../../src/policy/registry.js';
 import type { Check } from '../../src/policy/types.js';
 import { startPeer } from '../helpers/smtp-peer.js';
 import { startTestServer } from '../helpers/server.js';
-import { LAN, mxTo, noticesIn, sendLan, waitFor } from './remote-support.js';
+import { LAN, mxTo, noticesIn, sendLan } from './remote-support.js';
+import { until } from '../helpers/until.js';
 
 const ALICE = 'alice@example.test';
 const FIELD = 'X-Test-Scan: clean (eod)\r\n';
@@ -44,9 +45,9 @@ for (const [label, bodyOctets] of [['small (first attempt from memory)', 2000], 
         to: ['ok@peer.test', ['bad@peer.test', 'NOTIFY=FAILURE'], 'bob@example.test'],
         data: `From: ${ALICE}\r\nSubject: eod field ${bodyOctets}\r\n\r\n${body}end`,
       });
-      await waitFor('the peer got the message', () => peer.sessions.some((s) => s.messages.length > 0));
+      await until('the peer got the message', () => peer.sessions.some((s) => s.messages.length > 0));
       await ts.delivered();
-      await waitFor('the notice', () => ts.maildir(ALICE).length === 1);
+      await until('the notice', () => ts.maildir(ALICE).length === 1);
 
       // SMTP: the added field first, then our Received header; SIZE= is the whole message.
       const [m] = peer.sessions.flatMap((s) => s.messages);

@@ -16,7 +16,8 @@ import { createLogger } from '../../src/log/logger.js';
 import { startServer } from '../../src/main.js';
 import { startDns } from '../../src/bench/loopback-dns.js';
 import { startPeer } from '../helpers/smtp-peer.js';
-import { mxTo, sendLan, waitFor } from './remote-support.js';
+import { mxTo, sendLan } from './remote-support.js';
+import { until } from '../helpers/until.js';
 
 test('Q2/Q3 reload: new hostname and channel port apply to the next delivery; channel warnings at start and at reload', { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'rampart-reload-out-'));
@@ -53,14 +54,14 @@ test('Q2/Q3 reload: new hostname and channel port apply to the next delivery; ch
   try {
     assert.equal(warnings().length, 1, 'warned at start');
     await sendLan(server.ports.mx, { from: 'pc@lan.test', to: ['a@peer.test'], data: 'Subject: before\r\n\r\nbody' });
-    await waitFor('first delivery', () => first.sessions.some((s) => s.messages.length === 1));
+    await until('first delivery', () => first.sessions.some((s) => s.messages.length === 1));
     assert.equal(first.sessions[0].commands[0], 'EHLO one.rampart.test');
 
     write('two.rampart.test', second.port);
     server.reload();
     assert.equal(warnings().length, 2, 'warned again at reload');
     await sendLan(server.ports.mx, { from: 'pc@lan.test', to: ['b@peer.test'], data: 'Subject: after\r\n\r\nbody' });
-    await waitFor('second delivery', () => second.sessions.some((s) => s.messages.length === 1));
+    await until('second delivery', () => second.sessions.some((s) => s.messages.length === 1));
     assert.equal(second.sessions[0].commands[0], 'EHLO two.rampart.test');
     assert.equal(first.sessions.flatMap((s) => s.messages).length, 1, 'nothing more to the old port');
   } finally {

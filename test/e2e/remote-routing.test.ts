@@ -13,7 +13,8 @@ import { startSink } from '../delivery/support.js';
 import { startPeer } from '../helpers/smtp-peer.js';
 import { startTestServer } from '../helpers/server.js';
 import { splitDelivered } from '../protocol/support.js';
-import { events, mxTo, noticesIn, sendLan, startRelay, waitFor } from './remote-support.js';
+import { events, mxTo, noticesIn, sendLan, startRelay } from './remote-support.js';
+import { until } from '../helpers/until.js';
 
 const ALICE = 'alice@example.test';
 
@@ -33,7 +34,7 @@ test('Q2 DNS outcomes: null MX fails 5.1.10, NXDOMAIN 5.1.2, an MX host with no 
   try {
     const id = await sendLan(ts.ports.mx, { from: ALICE, to: ['a@nullmx.test', 'b@nowhere.test', 'c@noaddr.test', 'd@broken.test'], data: 'Subject: dns\r\n\r\nbody' });
     await ts.delivered();
-    await waitFor('the notice', () => ts.maildir(ALICE).length === 1);
+    await until('the notice', () => ts.maildir(ALICE).length === 1);
     const failed = Object.fromEntries(events(ts, 'failed', id).map((l) => [l.rcpt, [l.status, l.reason]]));
     assert.deepEqual(failed['a@nullmx.test'], ['5.1.10', 'domain nullmx.test accepts no mail (null MX, RFC 7505)']);
     assert.deepEqual(failed['b@nowhere.test'], ['5.1.2', 'domain nowhere.test does not exist (NXDOMAIN)']);
@@ -56,7 +57,7 @@ test('Q2 DNS outcomes: null MX fails 5.1.10, NXDOMAIN 5.1.2, an MX host with no 
     assert.equal(ts.server.scheduler.size, 1, 'the deferred recipient waits');
     // The queue is not stuck behind it.
     await sendLan(ts.ports.mx, { from: ALICE, to: ['e@fine.test'], data: 'Subject: next\r\n\r\nbody' });
-    await waitFor('the next message', () => sink.messages.length === 1);
+    await until('the next message', () => sink.messages.length === 1);
     assert.deepEqual(sink.messages[0].rcpts, ['e@fine.test']);
   } finally {
     await ts.stop();
@@ -89,7 +90,7 @@ test('Q3 a route to a channel with relayHost "[127.0.0.1]:port": every domain it
   const ts = await startRelay({ channels: { outbound: { relayHost: `[127.0.0.1]:${smarthost.port}` } }, routes: { 'far.test': 'outbound', '.far.test': 'outbound' } }, { records: {} });
   try {
     const id = await sendLan(ts.ports.mx, { from: ALICE, to: ['x@far.test', 'y@sub.far.test'], data: 'Subject: smarthost\r\n\r\nbody' });
-    await waitFor('delivered', () => smarthost.messages.length === 1);
+    await until('delivered', () => smarthost.messages.length === 1);
     await ts.delivered();
     assert.deepEqual(smarthost.messages[0].rcpts, ['x@far.test', 'y@sub.far.test'], 'one hand-over: the relay host is the destination of both domains');
     assert.deepEqual(events(ts, 'delivered', id).map((l) => [l.rcpt, l.channel, l.relay]), [
@@ -113,7 +114,7 @@ test('Q1 LMTP: channels.local over LMTP (TCP) answers per recipient after the da
   const ts = await startRelay({ channels: { local: { transport: 'lmtp', relayHost: `[127.0.0.1]:${store.port}` } }, delivery: { retryMs: [500] } }, { records: {} });
   try {
     const id = await sendLan(ts.ports.mx, { from: 'sender@remote.test', to: [ALICE, 'bob@example.test'], data: 'Subject: to the store\r\n\r\nbody' });
-    await waitFor('first attempt', () => events(ts, 'deferred', id).length === 1);
+    await until('first attempt', () => events(ts, 'deferred', id).length === 1);
     const first = store.sessions.flatMap((s) => s.messages);
     assert.equal(first.length, 1);
     assert.deepEqual(first[0].rcpts, [ALICE, 'bob@example.test'], 'one LMTP transaction');
@@ -121,7 +122,7 @@ test('Q1 LMTP: channels.local over LMTP (TCP) answers per recipient after the da
     assert.deepEqual(events(ts, 'delivered', id).map((l) => [l.rcpt, l.channel, l.status]), [[ALICE, 'local', '2.0.0']]);
     assert.deepEqual(events(ts, 'deferred', id).map((l) => [l.rcpt, l.status, l.reason]), [['bob@example.test', '4.2.2', '452 4.2.2 <bob@example.test>: mailbox full']]);
     full = false;
-    await waitFor('the retry', () => events(ts, 'delivered', id).length === 2, 10_000);
+    await until('the retry', () => events(ts, 'delivered', id).length === 2, 10_000);
     const all = store.sessions.flatMap((s) => s.messages.map((m) => m.rcpts));
     assert.deepEqual(all, [[ALICE, 'bob@example.test'], ['bob@example.test']], 'alice is not delivered twice');
     assert.deepEqual(ts.maildir(ALICE), [], 'the local channel no longer writes Maildir');
@@ -141,7 +142,7 @@ test('Q1/Q3 a local domain routed to an LMTP channel on a unix socket (Dovecot s
     ts.server.directory.addDomain('store.test');
     await ts.server.directory.addMailbox('carol@store.test');
     const id = await sendLan(ts.ports.mx, { from: 'sender@remote.test', to: ['carol@store.test', ALICE], data: 'Subject: two channels\r\n\r\nbody' });
-    await waitFor('lmtp delivery', () => store.messages.length === 1);
+    await until('lmtp delivery', () => store.messages.length === 1);
     await ts.delivered();
     assert.deepEqual(store.messages[0].rcpts, ['carol@store.test']);
     assert.deepEqual(events(ts, 'delivered', id).map((l) => [l.rcpt, l.channel]).sort(), [[ALICE, 'local'], ['carol@store.test', 'store']]);
@@ -162,7 +163,7 @@ test('Q2 a second Rampart as the receiving MX: delivered into its Maildir over S
     await far.server.directory.addMailbox('dan@far.test');
     // (A sender outside example.test: the far server has that domain too, and would call it spoofed.)
     const id = await sendLan(ts.ports.mx, { from: 'pc@lan.test', to: ['dan@far.test'], data: 'From: pc@lan.test\r\nSubject: across\r\n\r\nbody' });
-    await waitFor('delivered at the far end', () => far.maildir('dan@far.test').length === 1);
+    await until('delivered at the far end', () => far.maildir('dan@far.test').length === 1);
     await ts.delivered();
     assert.deepEqual(events(ts, 'delivered', id).map((l) => [l.rcpt, l.relay]), [['dan@far.test', 'mx.far.test']]);
     const d = splitDelivered(far.maildir('dan@far.test')[0]);

@@ -67,13 +67,6 @@ export async function noticesIn(ts: TestServer, address: string): Promise<Parsed
   return Promise.all(files.map((f) => parseDsn(dsnOfMaildirFile(f).dsn)));
 }
 
-export async function waitFor(what: string, pred: () => boolean, ms = 15000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** Log lines of one event for one message. */
 export function events(ts: TestServer, event: string, queueId: string): Array<Record<string, unknown>> {

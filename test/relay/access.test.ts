@@ -8,10 +8,11 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { start, smtplib, swaks, swaksReplies, sleep, type TestServer } from '../protocol/support.js';
+import { start, smtplib, swaks, swaksReplies, type TestServer } from '../protocol/support.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { SmtpClient, codes } from '../helpers/smtp-client.js';
+import { until } from '../helpers/until.js';
 
 const UNTRUSTED = { relay: { lanNetworks: ['192.0.2.0/24'] } };
 
@@ -42,13 +43,6 @@ async function greeting(port: number): Promise<{ reply: string; closed: boolean 
   }
 }
 
-async function until(what: string, cond: () => Promise<boolean> | boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await sleep(25);
-  }
-}
 
 describe('R2 access lists at connect', { timeout: 120_000 }, () => {
   test('a denied client gets 554 5.7.1 and is disconnected (raw, swaks, smtplib); allow beats deny', async () => {

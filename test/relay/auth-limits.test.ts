@@ -5,6 +5,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { start, listeners, swaks, swaksReplies, sleep, USERS, type TestServer } from '../protocol/support.js';
 import { SmtpClient, codes } from '../helpers/smtp-client.js';
+import { until } from '../helpers/until.js';
 
 const ALICE = USERS.alice;
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
@@ -20,13 +21,6 @@ async function session(port: number): Promise<SmtpClient> {
   return c;
 }
 
-async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await sleep(25);
-  }
-}
 
 async function firstReply(ts: TestServer, port: number): Promise<string> {
   const c = await SmtpClient.connect(port);

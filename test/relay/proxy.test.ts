@@ -11,6 +11,7 @@ import { stringify } from 'yaml';
 import { start, listeners, mailbox, splitDelivered, sleep, USERS, type TestServer } from '../protocol/support.js';
 import { runCli } from '../helpers/cli.js';
 import { SmtpClient, codes } from '../helpers/smtp-client.js';
+import { until } from '../helpers/until.js';
 
 const ALICE = USERS.alice;
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
@@ -77,7 +78,7 @@ describe('R1 PROXY protocol', { timeout: 120_000 }, () => {
       }
       const files = await mailbox(ts, ALICE.address, 1);
       assert.match(splitDelivered(files[0]).received, /^Received: from client\.test \(\[203\.0\.113\.9\]\)/);
-      await sleep(50);
+      await until('the connection line', () => Boolean(connLog(ts, '203.0.113.9')));
       const log = connLog(ts, '203.0.113.9');
       assert.ok(log, 'connection logged with the real client');
       assert.equal(log.port, 40000);
@@ -139,7 +140,7 @@ describe('R1 PROXY protocol', { timeout: 120_000 }, () => {
       } finally {
         c.close();
       }
-      await sleep(50);
+      await until('the connection line', () => Boolean(connLog(ts, '2001:db8::77')));
       assert.ok(connLog(ts, '2001:db8::77'));
     } finally {
       await ts.stop();
@@ -227,7 +228,7 @@ describe('R1 PROXY protocol', { timeout: 120_000 }, () => {
       }
       const files = await mailbox(ts, ALICE.address, 1);
       assert.match(splitDelivered(files[0]).received, /\(\[198\.51\.100\.200\]\)/);
-      await sleep(50);
+      await until('the connection line', () => Boolean(connLog(ts, '127.0.0.1')));
       assert.ok(connLog(ts, '127.0.0.1'), 'the health check is logged as the proxy');
     } finally {
       await ts.stop();
@@ -245,7 +246,7 @@ describe('R1 PROXY protocol', { timeout: 120_000 }, () => {
       } finally {
         c.close();
       }
-      await sleep(50);
+      await until('the connection line', () => Boolean(connLog(ts, '127.0.0.1')));
       assert.ok(connLog(ts, '127.0.0.1'));
       assert.ok(!connLog(ts, '198.51.100.1'));
     } finally {

@@ -12,6 +12,7 @@ import { setupScheduler } from '../../src/scheduler/test-support.js';
 import type { OutboundMessage, OutboundRecipient, RecipientResult, Transport } from '../../src/delivery/types.js';
 import type { Channel } from '../../src/config/channels-schema.js';
 import { parseDsn, dsnOfMaildirFile } from '../helpers/dsn.js';
+import { until } from '../helpers/until.js';
 
 interface Call {
   id: string;
@@ -148,8 +149,8 @@ test('Q3 concurrency per destination and maxConnections per channel bound the ha
   try {
     p.hold();
     for (const d of ['a', 'a', 'a', 'b', 'c', 'd']) await s.queue([`ok@${d}.narrow.test`]);
-    for (let i = 0; i < 20 && p.stats().active < 2; i++) await new Promise((r) => setTimeout(r, 10));
-    await new Promise((r) => setTimeout(r, 50));
+    await until('two hand-overs in flight', () => p.stats().active >= 2);
+    await new Promise((r) => setTimeout(r, 50)); // room for a third, which must not start
     assert.equal(p.stats().active, 2, 'maxConnections: 2 on the channel');
     p.release();
     await s.run();
@@ -200,8 +201,7 @@ test('Q3 shutdown: a delivery still running at timeouts.shutdownMs is ended by c
   };
   const s = await setupScheduler({ ...ROUTED, timeouts: { shutdownMs: 200 } }, { transports: { smtp: hanging, lmtp: hanging } });
   const id = await s.queue(['slow@d1.test']);
-  await new Promise((r) => setTimeout(r, 50));
-  assert.equal(s.sched.stats().running, 1);
+  await until('the attempt running', () => s.sched.stats().running === 1);
   const started = Date.now();
   await s.done();
   assert.ok(Date.now() - started < 5000, 'stop did not wait for the delivery');
