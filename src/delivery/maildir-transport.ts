@@ -54,7 +54,7 @@ export function createMaildirTransport(deps: { dataDir: () => string; log: Logge
         const size = Buffer.byteLength(head, 'utf8') + msg.size;
         let quota: QuotaState | undefined;
         try {
-          quota = deps.directory ? await quotaState(deps.directory, deps.dataDir(), r.address) : undefined;
+          quota = deps.directory ? await quotaState(deps.directory, deps.dataDir(), r.address, size) : undefined;
         } catch (e) {
           out.push({ index: r.index, outcome: 'deferred', status: '4.3.0', diagnostic: `cannot read the quota usage of ${r.address}: ${(e as Error).message}` });
           continue;

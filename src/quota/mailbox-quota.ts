@@ -15,11 +15,17 @@ export interface QuotaState {
   usage: Usage;
 }
 
-/** The quota and usage of a mailbox, or undefined when no quota applies (nothing is read then). */
-export async function quotaState(directory: Pick<Directory, 'quotas'>, dataDir: string, mailbox: string, now?: number): Promise<QuotaState | undefined> {
+/**
+ * The quota and usage of a mailbox, or undefined when no quota applies (nothing
+ * is read then). `bytes`: the size of the message being asked about (0: none, or
+ * unknown at RCPT); a maildirsize that would refuse it is recounted once it is
+ * old, so mail deleted behind our back frees room within the Maildir++ window.
+ */
+export async function quotaState(directory: Pick<Directory, 'quotas'>, dataDir: string, mailbox: string, bytes = 0, now?: number): Promise<QuotaState | undefined> {
   const quota = directory.quotas.effective(mailbox);
   if (!quota) return undefined;
-  return { mailbox, quota, usage: await maildirUsage(maildirPath(dataDir, mailbox), quota, now) };
+  const refuses = (usage: Usage) => wouldExceed({ mailbox, quota, usage }, bytes) !== undefined;
+  return { mailbox, quota, usage: await maildirUsage(maildirPath(dataDir, mailbox), quota, now, refuses) };
 }
 
 /**

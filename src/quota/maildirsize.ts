@@ -12,9 +12,10 @@
 //   - it is missing or unreadable;
 //   - it has grown past 5120 octets (many small updates);
 //   - its first line differs from the quota now set (a `quota set` changed it);
-//   - the sum says "over quota" and the file is at least 15 minutes old (a client
-//     that deleted mail without writing a line - e.g. Dovecot without its maildir
-//     quota backend - cannot keep a mailbox full for longer than that).
+//   - the sum refuses the message being asked about (or, asked about none, says
+//     "over quota") and the file is at least 15 minutes old: a client that deleted
+//     mail without writing a line - e.g. Dovecot without its maildir quota backend,
+//     or rm - cannot keep a mailbox full for longer than that.
 
 import { mkdir, open, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -22,7 +23,7 @@ import { join } from 'node:path';
 export const MAILDIRSIZE = 'maildirsize';
 /** Maildir++: recalculate once the file is larger than this. */
 export const RECALC_OVER_OCTETS = 5120;
-/** Maildir++: recalculate an over-quota sum once the file is this old. */
+/** Maildir++: recalculate a sum that refuses mail once the file is this old. */
 export const RECALC_OVER_QUOTA_AGE_MS = 15 * 60 * 1000;
 
 export interface Usage {
@@ -121,9 +122,11 @@ function parse(text: string, q: QuotaLimits): Usage | undefined {
 
 /**
  * The mailbox's usage under quota `q`, from maildirsize (recalculated when the
- * rules say so). A Maildir that does not exist yet holds nothing.
+ * rules say so). `refuses` says whether a usage would refuse the message being
+ * asked about; by default, whether it is over quota. A Maildir that does not
+ * exist yet holds nothing.
  */
-export async function maildirUsage(maildir: string, q: QuotaLimits, now = Date.now()): Promise<Usage> {
+export async function maildirUsage(maildir: string, q: QuotaLimits, now = Date.now(), refuses: (u: Usage) => boolean = (u) => isOver(u, q)): Promise<Usage> {
   const path = join(maildir, MAILDIRSIZE);
   let text: string;
   try {
@@ -139,7 +142,7 @@ export async function maildirUsage(maildir: string, q: QuotaLimits, now = Date.n
   }
   const usage = parse(text, q);
   if (!usage) return recalculate(maildir, q);
-  if (isOver(usage, q) && now - (await stat(path)).mtimeMs >= RECALC_OVER_QUOTA_AGE_MS) return recalculate(maildir, q);
+  if (refuses(usage) && now - (await stat(path)).mtimeMs >= RECALC_OVER_QUOTA_AGE_MS) return recalculate(maildir, q);
   return usage;
 }
 

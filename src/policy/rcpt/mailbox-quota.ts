@@ -23,7 +23,7 @@ export const mailboxQuota: Check = {
     if (found?.kind !== 'mailbox') return undefined;
     let st;
     try {
-      st = await quotaState(dir, ctx.config.dataDir, found.address);
+      st = await quotaState(dir, ctx.config.dataDir, found.address, ctx.envelope?.mailParams.size ?? 0);
     } catch (e) {
       return localFailure('rcpt.mailboxQuota', 451, '4.3.0', 'Temporary local problem, try again later', `cannot read the usage of ${found.address}: ${(e as Error).message}`, 'Q5');
     }
