@@ -178,3 +178,52 @@ test('Q4 the choice is recorded once and shown by rampart queue list (text and -
     await Promise.all([out.stop(), big.stop(), other.stop()]);
   }
 });
+
+test('Q4 the alternate channel uses its own concurrency and its own retry schedule, not the normal channel\'s', { timeout: 60_000 }, async () => {
+  let refuse = true;
+  const [out, other] = await Promise.all([startSink(), startSink()]);
+  // A slow sink: five large messages at once would use five connections if nothing bounded them.
+  const big = await startSink({
+    onRcptTo(_a, _s, cb) {
+      if (refuse) return cb(Object.assign(new Error('try later'), { responseCode: 451 }));
+      cb();
+    },
+    onData(stream, session, cb) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        setTimeout(() => {
+          big.messages.push({ mailFrom: '', rcpts: session.envelope.rcptTo.map((r) => r.address), data: Buffer.concat(chunks), secure: false, user: undefined, mailArgs: false, rcptArgs: [] });
+          cb();
+        }, 300);
+      });
+    },
+  });
+  const clock = new FakeClock();
+  const settings = channels(out, big, other);
+  // tcp_out keeps the default schedule (first retry after 60 s); tcp_big waits 10 minutes.
+  settings.channels.tcp_big = { ...settings.channels.tcp_big, retryMs: [600_000] };
+  const ts = await startRelay(settings, { records: {} }, clock);
+  try {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push(await sendLan(ts.ports.mx, { from: ALICE, to: [`u${i}@out.test`], data: `Subject: large ${i}\r\n\r\n${body(100)}` }));
+    await ts.delivered();
+    await until('every first attempt deferred', () => ids.every((id) => events(ts, 'deferred', id).length === 1));
+    assert.equal(big.messages.length, 0);
+
+    refuse = false;
+    clock.advance(60_000); // the normal channel's first retry time
+    await ts.delivered();
+    assert.equal(big.messages.length, 0, 'no retry at tcp_out\'s 60 s: tcp_big waits 10 minutes');
+    assert.equal(out.messages.length, 0);
+
+    clock.advance(540_000);
+    await until('every retry', () => big.messages.length === 5);
+    await ts.delivered();
+    assert.equal(big.maxConcurrent, 2, 'channels.tcp_big.concurrency 2 (the normal channel allows 20)');
+    assert.equal(out.messages.length, 0);
+  } finally {
+    await ts.stop();
+    await Promise.all([out.stop(), big.stop(), other.stop()]);
+  }
+});
