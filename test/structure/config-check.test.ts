@@ -1,5 +1,5 @@
-// `rampart config check`: unknown check names in policy.warn are refused naming
-// the key and the name; --checks lists every check stage by stage, in order.
+// `rampart config check`: unknown check names in policy.warn and bad Q4 alternate
+// channels are refused naming the key; --checks lists every check stage by stage, in order.
 // In-process through the one CLI harness (test/helpers/cli.ts).
 
 import { test } from 'node:test';
@@ -35,4 +35,13 @@ test('config check --checks: every stage in order, with features, config keys an
   assert.deepEqual(stages, ['connect', 'helo', 'auth', 'mail', 'rcpt', 'data', 'eod', 'session']);
   assert.match(r.stdout, /connect\.connectionRate +P4 +check .*\n +config: limits\.maxConnectionRatePerIp, limits\.connectionRateWindowMs/);
   assert.ok(r.stdout.indexOf('rcpt.relay') < r.stdout.indexOf('rcpt.recipientsPerHour'), 'runner order');
+});
+
+test('config check: Q4 an alternateChannel naming an unknown channel, the channel itself, or an alternate limit without one: exit 2, each named with its key', async () => {
+  const r = await check('channels: {tcp_out: {alternateChannel: tcp_bgi, alternateBlockLimit: 4}, loop: {alternateChannel: loop}, lone: {alternateLineLimit: 40}}\n');
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /channels\.tcp_out\.alternateChannel: unknown channel "tcp_bgi" \(channels: .*tcp_out/);
+  assert.match(r.stderr, /channels\.loop\.alternateChannel: a channel cannot be its own alternate/);
+  assert.match(r.stderr, /channels\.lone\.alternateLineLimit: .*alternateChannel/);
+  assert.equal(r.stdout, '');
 });
