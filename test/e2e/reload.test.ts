@@ -2,6 +2,7 @@
 // certificates (a renewal rewrites the files: new connections get the new
 // certificate over STARTTLS and implicit TLS), DNS resolver settings and log.level,
 // and names what needs a restart (state.redis) in the log while applying the rest.
+// The last test renews a certificate under a real `rampart serve` and sends SIGHUP.
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +17,7 @@ import { createLogger } from '../../src/log/logger.js';
 import { startServer } from '../../src/main.js';
 import { startDns } from '../../src/bench/loopback-dns.js';
 import { SmtpClient, ehloClient, codes } from '../helpers/smtp-client.js';
+import { ProcessServer } from '../helpers/process-server.js';
 
 async function certificate(cn: string): Promise<{ cert: string; key: string }> {
   const p = await generate([{ name: 'commonName', value: cn }], { keyType: 'ec', curve: 'P-256', algorithm: 'sha256' });
@@ -117,6 +119,36 @@ describe('reload (issue 9, defect 9)', { timeout: 60_000 }, () => {
       await dnsA.stop();
       await dnsB.stop();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  test('SIGHUP to a running `rampart serve`: the renewed certificate is served over STARTTLS to new connections', async () => {
+    const ps = await ProcessServer.create({ tls: { cert: 'cert.pem', key: 'key.pem' } });
+    const cn = async (): Promise<string> => {
+      const { c } = await ehloClient(ps.port);
+      try {
+        assert.equal(codes(await c.cmd('STARTTLS')), '220 2.0.0');
+        await c.startTls();
+        return String(c.peerCertificate().subject.CN);
+      } finally {
+        c.close();
+      }
+    };
+    try {
+      const one = await certificate('one.test');
+      writeFileSync(join(ps.dir, 'cert.pem'), one.cert);
+      writeFileSync(join(ps.dir, 'key.pem'), one.key);
+      await ps.start();
+      assert.equal(await cn(), 'one.test');
+      const two = await certificate('two.test');
+      writeFileSync(join(ps.dir, 'cert.pem'), two.cert);
+      writeFileSync(join(ps.dir, 'key.pem'), two.key);
+      assert.equal(await cn(), 'one.test', 'nothing changes before the signal');
+      ps.child!.kill('SIGHUP');
+      await ps.waitForOutput('configuration reloaded');
+      assert.equal(await cn(), 'two.test');
+      assert.equal(await ps.signal('SIGTERM'), 0);
+    } finally {
+      ps.cleanup();
     }
   });
 });
