@@ -3,6 +3,7 @@
 //  - ENOSPC part-way through a message over 64 KiB: the message is read to its
 //    end, the spool file is dropped (nothing left in incoming/, no handle left
 //    open), the answer is 452 4.3.1 and the session goes on (eod.spool).
+//  - The same, 25 times in one session: a server fault, so H5 never closes it.
 //  - Below spool.minFreeBytes (or 2 x SIZE=): 452 4.3.1 at MAIL with SIZE= and at
 //    DATA / the first BDAT, before the body is sent (mail/data.spoolFreeSpace).
 
@@ -112,6 +113,38 @@ test('P5 ENOSPC part-way through a 2 MiB message: read to its end, file dropped,
     assert.equal(codes(await c.reply()), '250 2.0.0');
     assert.equal((await c.cmd('QUIT')).code, 221);
     c.close();
+  } finally {
+    await ts?.stop();
+    disk.cleanup();
+  }
+});
+
+test('H5 a disk that fills mid-message, message after message: 25 x 452 4.3.1 from real ENOSPC in one session, no 421, no abuse event', { timeout: 120_000 }, async () => {
+  const disk = smallDisk(4 * MiB);
+  let ts: TestServer | undefined;
+  try {
+    ts = await startTestServer({ dataDir: disk.dataDir, spool: { minFreeBytes: 0 }, limits: { maxFailedCommands: 20 } });
+    const abuse: unknown[] = [];
+    ts.server.abuse.subscribe((e) => void abuse.push(e));
+    const c = await session(ts);
+    disk.fill(200 * KiB);
+    const message = bigMessage(512 * KiB) + '.\r\n';
+    for (let i = 0; i < 25; i++) {
+      assert.equal((await c.cmd('MAIL FROM:<sender@client.test>')).code, 250, `MAIL ${i}`);
+      assert.equal((await c.cmd('RCPT TO:<alice@example.test>')).code, 250);
+      assert.equal((await c.cmd('DATA')).code, 354);
+      c.write(message);
+      assert.equal(codes(await c.reply(15000)), '452 4.3.1', `message ${i}`);
+    }
+    assert.equal(codes(await c.cmd('QUIT')), '221 2.0.0', 'the session ended with QUIT, not 421');
+    c.close();
+    const d = ts.logs.filter((l) => l.event === 'decision' && l.check === 'eod.spool');
+    assert.equal(d.length, 25);
+    assert.ok(d.every((l) => l.fault === 'server'));
+    assert.equal(ts.logs.filter((l) => l.event === 'decision' && l.check === 'session.maxFailedCommands').length, 0);
+    assert.deepEqual(abuse, []);
+    assert.equal(ts.server.access.lookup('127.0.0.1').deny, undefined, 'no deny entry');
+    assert.deepEqual(readdirSync(join(disk.spoolDir, 'incoming')), []);
   } finally {
     await ts?.stop();
     disk.cleanup();
