@@ -88,11 +88,15 @@ test('registry: every check has a config key that exists, a feature in a catalog
   const spec = existsSync(specPath) ? readFileSync(specPath, 'utf8') : undefined;
   // Rampart's own features beyond the seeds (A1-A9): docs/features.md, in the catalogue's form.
   const ours = featureIds(readFileSync(join(ROOT, 'docs', 'features.md'), 'utf8'));
+  const checks = allChecks();
+  // A file that names most checks (the --checks listing, the simulator's catalogue) says nothing
+  // about any one of them: only files naming a few checks count as a test of those.
   const tests = [...files(join(ROOT, 'src'), (p) => p.endsWith('.test.ts')), ...files(join(ROOT, 'test'), (p) => p.endsWith('.ts'))]
     .filter((p) => !p.endsWith('registry.test.ts'))
-    .map((p) => readFileSync(p, 'utf8'));
+    .map((p) => readFileSync(p, 'utf8'))
+    .filter((t) => checks.filter((c) => t.includes(c.name)).length <= checks.length / 4);
   const problems: string[] = [];
-  for (const c of allChecks()) {
+  for (const c of checks) {
     if (c.config.length === 0) problems.push(`${c.name}: no config key`);
     for (const key of c.config) if (!schemaAt(key)) problems.push(`${c.name}: config key ${key} is not in the schema`);
     if (/^A\d+$/.test(c.feature)) {
