@@ -5,7 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { start, USERS } from '../protocol/support.js';
-import { ehloClient, codes } from '../helpers/smtp-client.js';
+import { SmtpClient, ehloClient, codes } from '../helpers/smtp-client.js';
 import { startRedis } from '../helpers/redis.js';
 import { validateConfig } from '../../src/config/load.js';
 
@@ -46,6 +46,37 @@ describe('C1 a hung Redis (issue 9, defect 4)', { timeout: 60_000 }, () => {
       } finally {
         c.close();
       }
+    } finally {
+      redis.resume();
+      await ts.stop();
+      await redis.stop();
+    }
+  });
+  test('SIGSTOPped redis-server at connect: connect.connectionRate answers 421 4.3.0 in about commandTimeoutMs (never a free pass, never the client\'s fault); SIGCONT and clients are greeted again', async () => {
+    const redis = await startRedis();
+    const ts = await start({ state: { redis: redis.url, commandTimeoutMs: 800 }, limits: { maxConnectionRatePerIp: 100 } });
+    const greeting = async (): Promise<string> => {
+      const c = await SmtpClient.connect(ts.ports.mx, { localAddress: '127.0.0.20' });
+      try {
+        const r = await c.reply(10_000);
+        if (r.code !== 220) await c.waitClosed();
+        return codes(r);
+      } finally {
+        c.close();
+      }
+    };
+    try {
+      assert.equal(await greeting(), '220 -');
+      redis.pause();
+      const t0 = Date.now();
+      assert.equal(await greeting(), '421 4.3.0');
+      const took = Date.now() - t0;
+      assert.ok(took >= 700 && took < 4000, `answered after ${took} ms (commandTimeoutMs 800)`);
+      const d = ts.logs.find((l) => l.event === 'decision' && l.check === 'connect.connectionRate');
+      assert.ok(d, 'the decision names the check');
+      assert.equal(d.fault, 'server', 'our store, not the client: nothing counts toward a ban');
+      redis.resume();
+      assert.equal(await greeting(), '220 -');
     } finally {
       redis.resume();
       await ts.stop();
