@@ -18,6 +18,7 @@ import { simulate, generatedMessage, type SimulationInput, type SimulationResult
 import { allChecks } from '../../src/policy/registry.js';
 import { loadTls } from '../../src/listener/tls-context.js';
 import { runCli } from '../helpers/cli.js';
+import { SmtpClient } from '../helpers/smtp-client.js';
 import type { Zone } from '../../src/bench/loopback-dns.js';
 import '../../src/policy/checks.js';
 
@@ -27,7 +28,6 @@ const NOT_SHOWN: Record<string, string> = {
   'connect.proxyProtocol': 'a listener guard on the PROXY header of a load balancer; the simulated client is direct',
   'connect.maxConnections': 'a listener guard on concurrent connections; the simulator opens one and counts none',
   'connect.pregreet': 'needs a client that talks before the greeting; the simulated client waits for it',
-  'connect.connectionRate': 'counts connections over time; the simulator reads the count but its own connection is not added',
   'auth.disconnectBadAuthLimit': 'needs failed AUTH attempts; the simulator authenticates once, successfully',
   'auth.maxFailedAuthPerIp': 'needs failed AUTH attempts; the simulator authenticates once, successfully',
   'session.maxFailedCommands': 'needs a run of refused commands; the script sends each command once',
@@ -36,15 +36,9 @@ const NOT_SHOWN: Record<string, string> = {
   'data.spool': 'a spool write failure; the simulator queues nothing',
   'eod.spool': 'a spool commit failure; the simulator queues nothing',
   'data.largeMessageSafety': 'aborts a message while it streams in (S4), needs a second oversized attempt with the same key',
-  'data.recipientCutoff': 'needs more recipients than the cut-off in one transaction from a client over its limits',
-  'eod.lineLimit': 'per-listener line limit; smtplib cannot send an over-long line without the server splitting it first',
   'eod.bareLineEndings': 'smtplib turns bare CR and LF into CRLF before sending',
   'eod.longLines': 'the default wraps long lines (no refusal)',
-  'eod.maxHeaderLines': 'shown by its own tests; a header section over the limit is refused the same way as eod.maxMessageSize',
-  'eod.maxMessageSize': 'the declared SIZE refuses first (mail.maxMessageSize, rcpt.maxMessageSize) in a scripted session',
   'rcpt.maxMessageSize': 'a per-recipient limit (S2/S3 per-domain); mail.maxMessageSize refuses first for the declared size',
-  'rcpt.recipientsPerHour': 'counts recipients over an hour per sender; needs a limit set and many sessions',
-  'mail.authenticatedSenderMustUsePostoffice': 'needs postoffices; shown by test/directory/postoffice.test.ts',
   'eod.dkim': 'verifies signatures and records results; decides only through eod.dmarc and eod.score',
   'eod.dmarc': 'needs a signed message and DMARC records; shown by test/sender-auth/',
   'eod.score': 'needs a score over the reject threshold; shown by test/sender-auth/',
@@ -105,6 +99,58 @@ const GROUPS: Group[] = [
           return async () => ts.server.directory.quotas.unset('alice@example.test');
         },
       },
+    ],
+  },
+  {
+    // H8, R5 and H9, each prepared before both runs. H9 last: the real run's recipients count for the sender.
+    overrides: { limits: { recipientCutoff: 2 } },
+    scenarios: [
+      { name: 'more recipients presented than limits.recipientCutoff (H8)', input: { helo: 'client.test', from, rcpts: ['alice@example.test', 'bob@example.test', 'team@example.test'] } },
+      {
+        name: 'authenticated sender outside its postoffice (R5)',
+        input: { helo: 'client.test', from: 'someone@elsewhere.example', rcpts: ['x@elsewhere.example'], tls: true, auth: USERS.alice.address, listener: 'submission' },
+        password: USERS.alice.password,
+        setup: async (ts) => {
+          ts.server.directory.postoffices.add('acme');
+          ts.server.directory.postoffices.assign('acme', 'example.test');
+          return async () => void ts.server.directory.postoffices.remove('acme', true);
+        },
+      },
+      {
+        // H9 counts outbound recipients: an authenticated user relaying to two outside addresses.
+        name: 'recipients per hour over the user\'s directory limit (H9)',
+        input: { helo: 'client.test', from: USERS.alice.address, rcpts: ['x@elsewhere.example', 'y@elsewhere.example'], tls: true, auth: USERS.alice.address, listener: 'submission' },
+        password: USERS.alice.password,
+        setup: async (ts) => {
+          ts.server.directory.limits.set(USERS.alice.address, { recipientsPerHour: 1 });
+          return async () => ts.server.directory.limits.unset(USERS.alice.address);
+        },
+      },
+    ],
+  },
+  {
+    // P4: one connection made before both runs; each run's own connection is the second in the window.
+    overrides: { limits: { maxConnectionRatePerIp: 1 } },
+    scenarios: [
+      {
+        name: 'connection rate over limits.maxConnectionRatePerIp (P4)',
+        input: { helo: 'client.test', from, rcpts: ['alice@example.test'] },
+        setup: async (ts) => {
+          const c = await SmtpClient.connect(ts.ports.mx);
+          assert.equal((await c.reply()).code, 220);
+          c.close();
+          return async () => {};
+        },
+      },
+    ],
+  },
+  {
+    // S1, S3 and S5 limits met at end of data: no SIZE= declared, so only the message itself can tell.
+    overrides: { limits: { maxMessageSize: 8192, lineLimit: 30, maxHeaderLines: 6 } },
+    scenarios: [
+      { name: 'message over limits.maxMessageSize without SIZE= (S1)', input: { helo: 'client.test', from, rcpts: ['alice@example.test'], message: Buffer.from(`From: <${from}>\r\nSubject: big\r\n\r\n${'x'.repeat(900).concat('\r\n').repeat(12)}`) } },
+      { name: 'message over limits.lineLimit (S3)', input: { helo: 'client.test', from, rcpts: ['alice@example.test'], message: Buffer.from(`From: <${from}>\r\nSubject: tall\r\n\r\n${'line\r\n'.repeat(40)}`) } },
+      { name: 'header section over limits.maxHeaderLines (S5)', input: { helo: 'client.test', from, rcpts: ['alice@example.test'], message: Buffer.from(`From: <${from}>\r\n${Array.from({ length: 8 }, (_, i) => `X-Extra-${i}: ${i}\r\n`).join('')}Subject: headers\r\n\r\nbody\r\n`) } },
     ],
   },
   {
