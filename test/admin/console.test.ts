@@ -3,7 +3,7 @@
 // with a message, then with a real token the user sees a message the test sends
 // over SMTP appear in the live decision stream, finds it with "why was this
 // refused?", unbans an IP, and holds and releases a queued message (delivery.hold
-// keeps it queued); a read-only token is refused changes, a revoked one is logged out. The stream carries
+// keeps it queued), manages domains, mailboxes and aliases; a read-only token is refused changes, a revoked one is logged out. The stream carries
 // policy decisions: the test's messages have a bare LF, which the bare-line-ending
 // check, in warn mode here, reports while letting the message in. Each step checks the
 // result through the API too, so the page cannot claim what did not happen.
@@ -153,6 +153,44 @@ test('hold and release a queued message from the queue view', async () => {
   await page.locator('.notice', { hasText: `released ${id}` }).waitFor();
   await actions.locator('button.hold').waitFor();
   assert.equal((await ts.call('GET', `/api/v1/queue/${id}`)).body.queue.held, false);
+  assert.deepEqual(pageErrors, []);
+});
+
+test('domains, mailboxes and aliases: add each from the directory view, mail to the alias is accepted, remove it again', async () => {
+  await page.goto(`${ts.base}/console/#directory`);
+  await page.fill('form.add-domains input[name=name]', 'console.example');
+  await page.click('form.add-domains button[type=submit]');
+  await page.locator('.notice', { hasText: 'domain console.example added' }).waitFor();
+  await page.locator('.list.domains td', { hasText: 'console.example' }).waitFor();
+
+  await page.fill('form.add-mailboxes input[name=address]', 'carol@console.example');
+  await page.click('form.add-mailboxes button[type=submit]');
+  const shown = await page.locator('.notice', { hasText: 'mailbox carol@console.example added; its generated password (shown once): ' }).textContent();
+  assert.match(shown ?? '', /\(shown once\): \S{12,}/);
+  assert.equal((await ts.call('GET', '/api/v1/mailboxes/carol@console.example')).status, 200);
+
+  await page.fill('form.add-aliases input[name=address]', 'info@console.example');
+  await page.fill('form.add-aliases input[name=targets]', 'carol@console.example, alice@example.test');
+  await page.click('form.add-aliases button[type=submit]');
+  await page.locator('.notice', { hasText: 'alias info@console.example added' }).waitFor();
+  const alias = await ts.call('GET', '/api/v1/aliases/info@console.example');
+  assert.deepEqual([...alias.body.targets].sort(), ['alice@example.test', 'carol@console.example']);
+  // What the page added is what the server uses: RCPT to the alias is accepted over SMTP.
+  const c = await SmtpClient.connect(ts.ports.mx);
+  try {
+    await c.reply();
+    await c.cmd('EHLO client.test');
+    await c.cmd('MAIL FROM:<someone@client.test>');
+    const r = await c.cmd('RCPT TO:<info@console.example>');
+    assert.equal(`${r.code} ${r.enhanced}`, '250 2.1.5');
+  } finally {
+    c.close();
+  }
+
+  page.once('dialog', (d) => void d.accept());
+  await page.locator('.list.aliases tr', { hasText: 'info@console.example' }).locator('button.remove').click();
+  await page.locator('.notice', { hasText: 'info@console.example removed' }).waitFor();
+  assert.equal((await ts.call('GET', '/api/v1/aliases/info@console.example')).status, 404);
   assert.deepEqual(pageErrors, []);
 });
 
