@@ -99,6 +99,9 @@ function lmsSuite(name: string, redis: boolean) {
       );
       const conn = ts.logs.find((l) => l.event === 'connection' && l.close === 'large message safety');
       assert.ok(conn, 'the connection log names why it closed');
+      const metrics = await ts.server.metrics.text();
+      assert.match(metrics, /^rampart_abuse_events_total\{kind="large-message",feature="S4"\} 1$/m, 'the LMS abort is counted for Prometheus');
+      assert.match(metrics, /^rampart_decisions_total\{[^}]*check="data\.largeMessageSafety"[^}]*action="drop"[^}]*\} 1$/m);
     });
 
     test('S4 the same client offering the same envelope again is refused 554 5.3.4 at DATA, before any content', async () => {
