@@ -5,7 +5,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
@@ -29,10 +29,14 @@ export class ProcessServer {
   child: ChildProcess | undefined;
   output = '';
   readonly configPath: string;
+  /** What the last writeConfig() added, to write the file again with another port. */
+  private extra: Record<string, unknown> = {};
+  private started = false;
 
   constructor(
     readonly dir: string,
-    readonly port: number,
+    /** Chosen free before the server binds it; start() moves it if another process took it first. */
+    public port: number,
     readonly dns: TestDns,
   ) {
     this.configPath = join(dir, 'rampart.yaml');
@@ -53,6 +57,7 @@ export class ProcessServer {
   }
 
   writeConfig(extra: Record<string, unknown>): void {
+    this.extra = extra;
     const cfg = {
       hostname: 'mx.rampart.test',
       dataDir: './data',
@@ -71,8 +76,26 @@ export class ProcessServer {
     return r.stdout;
   }
 
-  /** Starts `serve` and waits until the port answers. */
+  /**
+   * Starts `serve` and waits for its "Rampart is running" line, printed once every
+   * listener is bound (a port probe alone could be answered by another process that
+   * took the port between freePort() and the bind). If the first start finds the
+   * port taken, it moves to another free port; a restart keeps the port it had.
+   */
   async start(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.spawnServe();
+      if (outcome === 'running') {
+        this.started = true;
+        return;
+      }
+      if (this.started || attempt === 3 || !/EADDRINUSE/.test(this.output)) throw new Error(`server exited: ${this.output}`);
+      this.port = await freePort();
+      this.writeConfig(this.extra);
+    }
+  }
+
+  private async spawnServe(): Promise<'running' | 'exited'> {
     this.output = '';
     const child = spawn(process.execPath, [CLI, '-c', this.configPath, 'serve'], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
@@ -80,17 +103,11 @@ export class ProcessServer {
     child.stderr!.on('data', (d) => (this.output += d));
     const deadline = Date.now() + 15000;
     while (Date.now() < deadline) {
-      if (child.exitCode !== null) throw new Error(`server exited: ${this.output}`);
-      const ok = await new Promise<boolean>((r) => {
-        const s = connect({ port: this.port, host: '127.0.0.1' }, () => {
-          s.destroy();
-          r(true);
-        });
-        s.on('error', () => r(false));
-      });
-      if (ok) return;
-      await new Promise((r) => setTimeout(r, 100));
+      if (this.output.includes('Rampart is running')) return 'running';
+      if (child.exitCode !== null) return 'exited';
+      await new Promise((r) => setTimeout(r, 25));
     }
+    child.kill('SIGKILL');
     throw new Error(`server did not start: ${this.output}`);
   }
 
