@@ -107,7 +107,7 @@ export const senderAuthFields = {
         )
         .default([])
         .describe('A6 DNSBL/DNSWL sites in Postfix postscreen_dnsbl_sites syntax, e.g. "zen.example=127.0.0.[2..11]*3", "list.dnswl.example=127.0.[0..255].[1..3]*-5". Queried in parallel once per connection (not for the LAN, R2 allow-listed clients, or listeners that require AUTH); weights summed.'),
-      threshold: z.number().min(-1000).max(1000).optional().describe('A6: a client whose summed DNSBL score reaches this is refused (554 5.7.1, no zone named to the client; a list that did not answer and could decide: 451 4.7.1). Unset: the score only feeds the eod score. Postfix default: 1.'),
+      threshold: z.number().min(-1000).max(1000).optional().describe('A6: a client whose summed DNSBL score reaches this is refused (554 5.7.1, no zone named to the client; a list that did not answer and could decide: 451 4.7.1, or 421 4.7.1 and close at connect). Unset: the score only feeds the eod score. Postfix default: 1.'),
       refuseAt: z.enum(['connect', 'rcpt']).default('rcpt').describe('A6: where the threshold refuses: connect (554 and disconnect) or rcpt (554 per recipient, so the log shows sender and recipients, as postscreen enforce).'),
       minTtlSeconds: z.number().int().min(1).max(86400).default(60).describe('A6: shortest time a DNSBL answer is cached in the shared store (also how long "not listed" is cached).'),
       maxTtlSeconds: z.number().int().min(1).max(86400).default(3600).describe('A6: longest time a DNSBL answer is cached, whatever its DNS TTL.'),

@@ -63,6 +63,18 @@ test('finalize: a localFailure is logged and counted like any decision, with fau
   assert.equal(published[0].fault, 'server');
 });
 
+test('finalize at connect: a 4xx refusal is sent as 421 (the connection closes), a 5xx as 554; enhanced code, fault and reason kept', () => {
+  const { ctx, published } = scope();
+  const at = { ...ctx, stage: 'connect' as const };
+  const dns = finalize(localFailure('connect.dnsbl', 451, '4.7.1', 'Try again later', 'broken.test: ESERVFAIL', 'A6'), at);
+  assert.deepEqual([dns?.code, dns?.enhanced, dns?.action, dns?.fault, dns?.reason], [421, '4.7.1', 'drop', 'server', 'broken.test: ESERVFAIL']);
+  const refused = finalize(reject('connect.denyList', 550, '5.7.1', 'Refused'), at);
+  assert.deepEqual([refused?.code, refused?.enhanced, refused?.action], [554, '5.7.1', 'reject']);
+  assert.equal(finalize(drop('connect.maxConnections', 421, '4.7.0', 'Too many'), at)?.code, 421, 'already a greeting code');
+  assert.deepEqual(published.map((e) => e.code), [421, 554, 421], 'logged and published as sent');
+  assert.equal(finalize(localFailure('rcpt.localRecipient', 451, '4.3.0', 'x'), ctx)?.code, 451, 'other stages keep their codes');
+});
+
 test('finalizeMark publishes the mark once, with its score', () => {
   const { ctx, published } = scope();
   finalizeMark({ check: 'mail.ptr', feature: 'H2', score: 1.5, header: { name: 'X-Rampart-PTR', value: 'none' } }, { ...ctx, stage: 'mail' });

@@ -23,6 +23,17 @@ export function inWarnMode(check: string, scope: Pick<DecisionScope, 'config'>):
 }
 
 /**
+ * RFC 5321 3.1 and 4.2: instead of the 220 greeting a server may only answer 554
+ * (refused) or 421 (not available now, and the connection closes). A refusal at
+ * connect with another code - a check's 451 on a DNS or store failure - is sent
+ * as 421 or 554 with its enhanced code, fault and reason kept.
+ */
+function asGreeting(d: Decision): Decision {
+  if (d.action === 'accept' || d.code === 421 || d.code === 554) return d;
+  return d.code < 500 ? { ...d, code: 421, action: 'drop' } : { ...d, code: 554 };
+}
+
+/**
  * Returns the decision to act on, or undefined when it is only logged (warn mode).
  * A malformed decision becomes 451 4.3.0 (our fault): a broken check never lets
  * mail through and never counts against the client.
@@ -34,6 +45,7 @@ export function finalize(decision: Decision, scope: DecisionScope): Decision | u
     scope.deps.log.error({ check: d.check, problem }, 'check returned a malformed decision');
     d = localFailure(d.check, 451, '4.3.0', 'Temporary local problem, please try again later', `malformed decision: ${problem}`, d.feature);
   }
+  if (scope.stage === 'connect') d = asGreeting(d);
   const warn = d.action !== 'accept' && inWarnMode(d.check, scope);
   const from = scope.envelope ? formatAddress(scope.envelope.mailFrom) : undefined;
   const rcpt = scope.rcpt ? formatAddress(scope.rcpt) : undefined;

@@ -1,7 +1,7 @@
 // Runs the checks of one stage in their fixed order; the first verdict wins.
-// A check that throws or takes too long answers 451 4.3.0 naming itself (421 4.3.0
-// at connect, where RFC 5321 allows only 220, 421 or 554 as the greeting): our
-// fault (a store, DNS or code problem), so it never counts against the client.
+// A check that throws or takes too long answers 451 4.3.0 naming itself (finalize()
+// sends it as 421 at connect): our fault (a store, DNS or code problem), so it never
+// counts against the client.
 
 import { localFailure, type Decision } from '../core/decision.js';
 import { finalize } from './finalize.js';
@@ -31,7 +31,7 @@ export class PolicyRunner {
         verdict = await this.runOne(check, ctx);
       } catch (e) {
         ctx.deps.log.error({ check: check.name, err: (e as Error).message }, 'check failed');
-        verdict = localFailure(check.name, ctx.stage === 'connect' ? 421 : 451, '4.3.0', 'Temporary local problem, please try again later', `check failed: ${(e as Error).message}`, check.feature);
+        verdict = localFailure(check.name, 451, '4.3.0', 'Temporary local problem, please try again later', `check failed: ${(e as Error).message}`, check.feature);
       }
       if (verdict) {
         // `?? check.feature`, not a spread default: reject() etc. set `feature: undefined`.

@@ -2,7 +2,7 @@
 // 5.7.1 and close) or at RCPT (554 5.7.1 per recipient), naming no zone to the
 // client and the zone and reply in the log; an allow list with a negative weight;
 // one lookup per connection, cached in the shared store across connections; a list
-// that does not answer gives 451 4.7.1 (our fault) only when it could decide; a
+// that does not answer gives 451 4.7.1 (our fault; 421 at connect) only when it could decide; a
 // listing under the threshold feeds the score; warn mode; clients never looked up.
 
 import { test, describe, before, after } from 'node:test';
@@ -95,7 +95,7 @@ describe('A6 DNSBL', { timeout: 60_000 }, () => {
     }
   });
 
-  test('A6 a list that answers SERVFAIL: 451 4.7.1 (fault server) when it could reach the threshold, nothing when it could not', async () => {
+  test('A6 a list that answers SERVFAIL: 451 4.7.1 (fault server) when it could reach the threshold (421 4.7.1 at connect), nothing when it could not', async () => {
     const ts = await startAuth(d, { senderAuth: noAuth, dnsbl: { zones: ['bl.test*1', 'broken.test*5'], threshold: 3 }, limits: { maxFailedCommands: 2 } });
     try {
       const { c } = await ehloClient(ts.ports.mx);
@@ -108,6 +108,17 @@ describe('A6 DNSBL', { timeout: 60_000 }, () => {
       assert.match(String(lines[0].reason), /broken\.test: ESERVFAIL/);
     } finally {
       await ts.stop();
+    }
+    // At connect the same unsure answer cannot be a 451 greeting (RFC 5321 allows 220, 421 or 554): 421 4.7.1 and closed.
+    const early = await startAuth(d, { senderAuth: noAuth, dnsbl: { zones: ['bl.test*1', 'broken.test*5'], threshold: 3, refuseAt: 'connect' } });
+    try {
+      const c = await SmtpClient.connect(early.ports.mx);
+      assert.equal(codes(await c.reply()), '421 4.7.1');
+      await c.waitClosed();
+      const [line] = decisions(early, 'connect.dnsbl');
+      assert.deepEqual([line.action, line.code, line.enhanced, line.fault], ['drop', 421, '4.7.1', 'server']);
+    } finally {
+      await early.stop();
     }
     const safe = await startAuth(d, { senderAuth: noAuth, dnsbl: { zones: ['broken.test*1'], threshold: 3 } });
     try {
