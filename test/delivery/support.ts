@@ -115,7 +115,12 @@ export interface Sink {
 }
 
 /** nodemailer's smtp-server as a receiving MTA on loopback (or a unix socket with lmtp). */
-export async function startSink(options: Partial<SMTPServerOptions> = {}, where: { address?: string; port?: number; path?: string } = {}): Promise<Sink> {
+/**
+ * A receiving SMTP server on loopback that records what it gets. `options` may
+ * refine the envelope hooks (onRcptTo...); connect, close and data are the
+ * sink's own. `dataDelayMs`: answer each end of data this much later (a slow peer).
+ */
+export async function startSink(options: Partial<SMTPServerOptions> = {}, where: { address?: string; port?: number; path?: string } = {}, behaviour: { dataDelayMs?: number } = {}): Promise<Sink> {
   const sink: Sink = { port: 0, messages: [], connections: 0, maxConcurrent: 0, stop: async () => {} };
   let open = 0;
   const server = new SMTPServer({
@@ -143,7 +148,8 @@ export async function startSink(options: Partial<SMTPServerOptions> = {}, where:
           mailArgs: session.envelope.mailFrom ? (session.envelope.mailFrom.args as Record<string, string> | false) : false,
           rcptArgs: session.envelope.rcptTo.map((r) => r.args as Record<string, string> | false),
         });
-        cb();
+        if (behaviour.dataDelayMs) setTimeout(cb, behaviour.dataDelayMs);
+        else cb();
       });
     },
   });

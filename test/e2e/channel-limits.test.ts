@@ -183,22 +183,16 @@ test('Q4 the alternate channel uses its own concurrency and its own retry schedu
   let refuse = true;
   const [out, other] = await Promise.all([startSink(), startSink()]);
   // A slow sink: five large messages at once would use five connections if nothing bounded them.
-  const big = await startSink({
-    onRcptTo(_a, _s, cb) {
-      if (refuse) return cb(Object.assign(new Error('try later'), { responseCode: 451 }));
-      cb();
+  const big = await startSink(
+    {
+      onRcptTo(_a, _s, cb) {
+        if (refuse) return cb(Object.assign(new Error('try later'), { responseCode: 451 }));
+        cb();
+      },
     },
-    onData(stream, session, cb) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        setTimeout(() => {
-          big.messages.push({ mailFrom: '', rcpts: session.envelope.rcptTo.map((r) => r.address), data: Buffer.concat(chunks), secure: false, user: undefined, mailArgs: false, rcptArgs: [] });
-          cb();
-        }, 300);
-      });
-    },
-  });
+    {},
+    { dataDelayMs: 300 },
+  );
   const clock = new FakeClock();
   const settings = channels(out, big, other);
   // tcp_out keeps the default schedule (first retry after 60 s); tcp_big waits 10 minutes.
