@@ -3,11 +3,12 @@
 // LAN client, then: the RCPT refusal by mode (hold 452 4.2.2, return 552 5.2.2),
 // the delivery-time check (hold: kept queued and delivered on the next attempt
 // once `quota set` raised the limit, or returned with 5.2.2 at giveUpMs; return:
-// a DSN at once, checked field by field), usage shown by `rampart user show`.
+// a DSN at once, checked field by field), usage shown by `rampart user show`, and
+// usage put right by a recount when mail was deleted without a maildirsize line.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SmtpClient, type Reply } from '../helpers/smtp-client.js';
 import { runCli } from '../helpers/cli.js';
@@ -97,6 +98,39 @@ test('Q5 hold: a message that does not fit stays queued (4.2.2), RCPT to a full 
     assert.equal(events(ts, 'delivered', held).length, 1);
     assert.equal(ts.server.scheduler.size, 0);
     assert.equal((await usage(ts, ALICE)).messages, 2);
+  } finally {
+    await ts.stop();
+  }
+});
+
+test('Q5 mail deleted without a maildirsize line (rm): once the file is 15 minutes old, delivery and RCPT SIZE= recount for the message in hand', { timeout: 60_000 }, async () => {
+  const clock = new FakeClock();
+  const ts = await start(clock);
+  const maildir = join(ts.dataDir, 'mail/example.test/alice/Maildir');
+  const removeAllAndAge = () => {
+    for (const f of readdirSync(join(maildir, 'new'))) unlinkSync(join(maildir, 'new', f)); // no maildirsize line written
+    const old = (Date.now() - 16 * 60_000) / 1000;
+    utimesSync(join(maildir, 'maildirsize'), old, old);
+  };
+  try {
+    await ok(ts, 'user', 'quota', 'set', ALICE, '6K');
+    await sendLan(ts.ports.mx, { from: BOB, to: [ALICE], data: message('first') });
+    await ts.delivered();
+    assert.equal(ts.maildir(ALICE).length, 1);
+    removeAllAndAge();
+
+    // Delivery: the file still counts "first", and both would not fit 6 KiB; the recount finds room.
+    const second = await sendLan(ts.ports.mx, { from: BOB, to: [ALICE], data: message('second') });
+    await ts.delivered();
+    assert.deepEqual(events(ts, 'deferred', second), [], 'not held on the stale count');
+    assert.equal(events(ts, 'delivered', second).length, 1);
+    assert.match(ts.maildir(ALICE)[0], /Subject: second/);
+    removeAllAndAge();
+
+    // RCPT: the file says about 3 KiB used, SIZE=5000 would not fit it; the recount says 0.
+    const r = await rcpt(ts.ports.mx, ALICE, ' SIZE=5000');
+    assert.deepEqual([r.code, r.enhanced], [250, '2.1.5']);
+    assert.deepEqual(await usage(ts, ALICE), { bytes: 0, messages: 0 });
   } finally {
     await ts.stop();
   }
