@@ -5,7 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EffectiveQuota } from '../directory/quotas.js';
@@ -63,6 +63,28 @@ test('Q5 a mailbox under its byte limit that a message would overfill is recount
     const st = (await quotaState(s.directory, s.dataDir, MAILBOX, 3000))!;
     assert.deepEqual(st.usage, { bytes: 0, messages: 0 }, 'the 3000-octet message would not fit the old sum: recounted');
     assert.equal(wouldExceed(st, 3000), undefined);
+  } finally {
+    s.cleanup();
+  }
+});
+
+test('Q5 a message larger than the whole quota asks for no recount; five questions at once get one right answer', async () => {
+  const s = setup({ bytes: 6144, mode: 'hold', from: 'mailbox' });
+  try {
+    const big = s.put('1.M1P1.host,S=5000:2,S', 5000);
+    await quotaState(s.directory, s.dataDir, MAILBOX);
+    unlinkSync(big);
+    s.age(RECALC_OVER_QUOTA_AGE_MS + 1000);
+    const tooBig = (await quotaState(s.directory, s.dataDir, MAILBOX, 7000))!;
+    assert.deepEqual(tooBig.usage, { bytes: 5000, messages: 1 }, 'no recount can make 7000 octets fit 6144');
+    assert.match(wouldExceed(tooBig, 7000) ?? '', /is full/);
+    const maildir = join(s.dataDir, 'mail/example.test/alice/Maildir');
+    const before = statSync(join(maildir, 'maildirsize')).ino;
+    const answers = await Promise.all(Array.from({ length: 5 }, () => quotaState(s.directory, s.dataDir, MAILBOX, 3000)));
+    assert.ok(answers.every((a) => a!.usage.bytes === 0));
+    const tmpLeft = readdirSync(join(maildir, 'tmp'));
+    assert.deepEqual(tmpLeft, [], 'no recount left a file behind');
+    assert.notEqual(statSync(join(maildir, 'maildirsize')).ino, before, 'rewritten');
   } finally {
     s.cleanup();
   }

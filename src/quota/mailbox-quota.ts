@@ -24,7 +24,8 @@ export interface QuotaState {
 export async function quotaState(directory: Pick<Directory, 'quotas'>, dataDir: string, mailbox: string, bytes = 0, now?: number): Promise<QuotaState | undefined> {
   const quota = directory.quotas.effective(mailbox);
   if (!quota) return undefined;
-  const refuses = (usage: Usage) => wouldExceed({ mailbox, quota, usage }, bytes) !== undefined;
+  // A message larger than the whole quota is refused whatever a recount finds: no recount for it.
+  const refuses = (usage: Usage) => !(quota.bytes !== undefined && bytes > quota.bytes) && wouldExceed({ mailbox, quota, usage }, bytes) !== undefined;
   return { mailbox, quota, usage: await maildirUsage(maildirPath(dataDir, mailbox), quota, now, refuses) };
 }
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { addDelivery, maildirUsage, quotaLine, RECALC_OVER_QUOTA_AGE_MS } from './maildirsize.js';
+import { addDelivery, maildirUsage, quotaLine, recalculate, RECALC_OVER_QUOTA_AGE_MS } from './maildirsize.js';
 
 function maildir(): string {
   const dir = join(mkdtempSync(join(tmpdir(), 'rampart-quota-')), 'Maildir');
@@ -109,6 +109,22 @@ test('Q5 maildirsize: a Maildir whose first message went to a folder (quarantine
     unlinkSync(join(dir, 'maildirsize'));
     writeFileSync(join(dir, 'maildirsize'), ''); // left empty by an earlier failed recount
     assert.deepEqual(await maildirUsage(dir, q), { bytes: 700, messages: 1 });
+  } finally {
+    rmSync(join(dir, '..'), { recursive: true, force: true });
+  }
+});
+
+test('Q5 maildirsize: recounts asked for at the same time share one count (no racing renames)', async () => {
+  const dir = maildir();
+  try {
+    put(dir, 'new', '1.M1P1.host,S=100', 100);
+    const q = { bytes: 1000 };
+    const a = recalculate(dir, q);
+    assert.equal(recalculate(dir, q), a, 'the same count in flight');
+    assert.deepEqual(await a, { bytes: 100, messages: 1 });
+    const b = recalculate(dir, q);
+    assert.notEqual(b, a, 'a later question counts again');
+    await b;
   } finally {
     rmSync(join(dir, '..'), { recursive: true, force: true });
   }

@@ -91,8 +91,21 @@ export async function countMaildir(maildir: string): Promise<Usage> {
   return usage;
 }
 
+/** Recounts in progress, by Maildir: questions asked meanwhile share one count instead of racing renames. */
+const recounting = new Map<string, Promise<Usage>>();
+
 /** Recounts the Maildir and rewrites maildirsize (tmp/ then rename, as Maildir++ does). */
-export async function recalculate(maildir: string, q: QuotaLimits): Promise<Usage> {
+export function recalculate(maildir: string, q: QuotaLimits): Promise<Usage> {
+  const key = `${maildir}\0${quotaLine(q)}`;
+  let p = recounting.get(key);
+  if (!p) {
+    p = recount(maildir, q).finally(() => recounting.delete(key));
+    recounting.set(key, p);
+  }
+  return p;
+}
+
+async function recount(maildir: string, q: QuotaLimits): Promise<Usage> {
   const usage = await countMaildir(maildir);
   // A Maildir whose only delivery so far went to a folder (A7 quarantine into .Junk) has no tmp/ yet:
   // without it every recount failed, and with it every quota question - the mailbox refused all mail.
@@ -153,7 +166,7 @@ export async function addDelivery(maildir: string, bytes: number, q: QuotaLimits
   try {
     fh = await open(path, 'a');
   } catch {
-    await recalculate(maildir, q); // the count includes the message just delivered
+    await recount(maildir, q); // its own count (not a shared one begun earlier): it must include the message just delivered
     return;
   }
   try {
@@ -161,7 +174,7 @@ export async function addDelivery(maildir: string, bytes: number, q: QuotaLimits
     if (size === 0) {
       await fh.close();
       fh = undefined;
-      await recalculate(maildir, q);
+      await recount(maildir, q);
       return;
     }
     await fh.write(`${bytes} 1\n`);
