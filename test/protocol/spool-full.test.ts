@@ -127,17 +127,20 @@ test('H5 a disk that fills mid-message, message after message: 25 x 452 4.3.1 fr
     const abuse: unknown[] = [];
     ts.server.abuse.subscribe((e) => void abuse.push(e));
     const c = await session(ts);
-    disk.fill(200 * KiB);
-    const message = bigMessage(512 * KiB) + '.\r\n';
-    for (let i = 0; i < 25; i++) {
-      assert.equal((await c.cmd('MAIL FROM:<sender@client.test>')).code, 250, `MAIL ${i}`);
-      assert.equal((await c.cmd('RCPT TO:<alice@example.test>')).code, 250);
-      assert.equal((await c.cmd('DATA')).code, 354);
-      c.write(message);
-      assert.equal(codes(await c.reply(15000)), '452 4.3.1', `message ${i}`);
+    try {
+      disk.fill(200 * KiB);
+      const message = bigMessage(512 * KiB) + '.\r\n';
+      for (let i = 0; i < 25; i++) {
+        assert.equal((await c.cmd('MAIL FROM:<sender@client.test>')).code, 250, `MAIL ${i}`);
+        assert.equal((await c.cmd('RCPT TO:<alice@example.test>')).code, 250);
+        assert.equal((await c.cmd('DATA')).code, 354);
+        c.write(message);
+        assert.equal(codes(await c.reply(15000)), '452 4.3.1', `message ${i}`);
+      }
+      assert.equal(codes(await c.cmd('QUIT')), '221 2.0.0', 'the session ended with QUIT, not 421');
+    } finally {
+      c.close();
     }
-    assert.equal(codes(await c.cmd('QUIT')), '221 2.0.0', 'the session ended with QUIT, not 421');
-    c.close();
     const d = ts.logs.filter((l) => l.event === 'decision' && l.check === 'eod.spool');
     assert.equal(d.length, 25);
     assert.ok(d.every((l) => l.fault === 'server'));
