@@ -3,7 +3,8 @@
 // main.ts, so neither side knows of metrics): one attempt per hand-over of a
 // message to a channel and destination, one result per recipient, by channel,
 // outcome and RFC 3463 class. The queue's size is read from the scheduler at each
-// scrape: messages by state, and recipients waiting for a retry by channel.
+// scrape: messages by state, by state and channel, and recipients waiting for a
+// retry by channel.
 
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { RecipientResult, Transport } from '../delivery/types.js';
@@ -13,6 +14,7 @@ import type { TransportMap } from '../scheduler/dispatcher.js';
 export interface QueueSource {
   stats(): { waiting: number; ready: number; running: number; parked: number };
   deferredByChannel(): Map<string, number>;
+  messagesByStateAndChannel(): Map<string, { state: 'waiting' | 'ready' | 'running' | 'parked'; channel: string; n: number }>;
 }
 
 /** RFC 3463 class of a status ("4.4.1" -> transient). */
@@ -44,6 +46,17 @@ export class DeliveryMetrics {
         this.set({ state: 'ready' }, s.ready);
         this.set({ state: 'running' }, s.running);
         this.set({ state: 'held' }, s.parked);
+      },
+    });
+    const byChannel: Gauge<'state' | 'channel'> = new Gauge({
+      name: 'rampart_queue_channel_messages',
+      help: 'Queued messages by scheduler state (as rampart_queue_messages) and channel: the channels their unfinished recipients were routed to at the last attempt, or "unrouted" before the first attempt. A message with recipients on two channels counts under each.',
+      labelNames: ['state', 'channel'],
+      registers,
+      collect() {
+        if (!self.queue) return;
+        byChannel.reset();
+        for (const { state, channel, n } of self.queue.messagesByStateAndChannel().values()) byChannel.set({ state: state === 'parked' ? 'held' : state, channel }, n);
       },
     });
     const deferred: Gauge<'channel'> = new Gauge({

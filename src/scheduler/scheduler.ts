@@ -152,6 +152,27 @@ export class Scheduler {
     return { entries: this.entries.size, ...by, memBytes: this.memBytes, heap: this.heap.size, timerArmed: this.timer !== undefined };
   }
 
+  /**
+   * Queued messages by state and channel (metrics): a message counts under each
+   * channel its unfinished recipients were routed to at its last attempt (the
+   * journal's deferred legs), or under "unrouted" when it has had no attempt yet.
+   */
+  messagesByStateAndChannel(): Map<string, { state: Entry['state']; channel: string; n: number }> {
+    const out = new Map<string, { state: Entry['state']; channel: string; n: number }>();
+    for (const e of this.entries.values()) {
+      const channels = new Set<string>();
+      for (const leg of this.journal.get(e.id)?.legs.values() ?? []) if (leg.outcome === 'deferred') channels.add(leg.ch);
+      if (!channels.size) channels.add('unrouted');
+      for (const channel of channels) {
+        const key = `${e.state} ${channel}`;
+        const row = out.get(key);
+        if (row) row.n++;
+        else out.set(key, { state: e.state, channel, n: 1 });
+      }
+    }
+    return out;
+  }
+
   /** Recipients of queued messages waiting for a retry, by channel (the journal's deferred legs; metrics). */
   deferredByChannel(): Map<string, number> {
     const out = new Map<string, number>();

@@ -118,6 +118,8 @@ test('sessions, messages, spool and delivery move the counters by exactly the sc
   assert.equal(value(t1, 'rampart_queue_messages', { state: 'waiting' }), 1, 'the deferred message waits for its retry');
   assert.equal(value(t1, 'rampart_queue_messages', { state: 'running' }), 0);
   assert.equal(value(t1, 'rampart_queue_deferred_recipients', { channel: 'smtp' }), 1);
+  assert.equal(value(t1, 'rampart_queue_channel_messages', { state: 'waiting', channel: 'smtp' }), 1, 'by state and channel');
+  assert.equal(value(t1, 'rampart_queue_channel_messages', { state: 'waiting', channel: 'local' }), 0, 'the local copy is delivered');
   for (const k of t1.keys()) assert.doesNotMatch(k, /127\.0\.0\.1|@|remote\.example/, k);
 });
 

@@ -47,6 +47,7 @@ test('Q6 hold ID keeps one message back (others flow); release ID lets it go wit
     assert.equal(s.mailbox('bob').length, 1);
     assert.equal(s.mailbox('alice').length, 0, 'held');
     assert.equal(s.sched.stats().parked, 1);
+    assert.deepEqual([...s.sched.messagesByStateAndChannel().values()], [{ state: 'parked', channel: 'unrouted', n: 1 }], 'held before its first attempt: no channel yet');
     const l = await listQueue(ctx(s));
     assert.deepEqual(l.messages.map((m) => [m.id, m.held, m.nextAttempt]), [[a, true, null]]);
     assert.deepEqual(releaseMessages(ctx(s), [a, b]), { released: [a], notHeld: [b] });
