@@ -8,7 +8,7 @@ import { OpError } from './errors.js';
 import { LimitSubject, MailAddress } from './names.js';
 import { QUOTA_MODES } from '../directory/quotas.js';
 import { maildirPath } from '../core/mailbox-name.js';
-import { quotaState } from '../quota/mailbox-quota.js';
+import { peekQuotaState } from '../quota/mailbox-quota.js';
 import { countMaildir } from '../quota/maildirsize.js';
 
 const UNITS: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
@@ -107,7 +107,7 @@ export const showMailbox = defineOp({
     const m = ctx.directory.mailbox(address);
     if (!m) throw new OpError('notFound', `Mailbox ${address} does not exist.`);
     const dataDir = ctx.config().dataDir;
-    const st = await quotaState(ctx.directory, dataDir, m.address);
+    const st = await peekQuotaState(ctx.directory, dataDir, m.address);
     const usage = st?.usage ?? (await countMaildir(maildirPath(dataDir, m.address)));
     return { ...m, quota: st?.quota ?? null, usage };
   },

@@ -5,11 +5,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EffectiveQuota } from '../directory/quotas.js';
-import { quotaState, wouldExceed } from './mailbox-quota.js';
+import { peekQuotaState, quotaState, wouldExceed } from './mailbox-quota.js';
 import { RECALC_OVER_QUOTA_AGE_MS } from './maildirsize.js';
 
 const MAILBOX = 'alice@example.test';
@@ -85,6 +85,24 @@ test('Q5 a message larger than the whole quota asks for no recount; five questio
     const tmpLeft = readdirSync(join(maildir, 'tmp'));
     assert.deepEqual(tmpLeft, [], 'no recount left a file behind');
     assert.notEqual(statSync(join(maildir, 'maildirsize')).ino, before, 'rewritten');
+  } finally {
+    s.cleanup();
+  }
+});
+
+test('Q5 rampart user show (peekQuotaState) counts a Maildir that needs a recount without rewriting its maildirsize', async () => {
+  const s = setup({ messages: 1, mode: 'hold', from: 'mailbox' });
+  try {
+    const only = s.put('1.M1P1.host,S=500:2,S', 500);
+    await quotaState(s.directory, s.dataDir, MAILBOX); // writes maildirsize
+    const file = join(s.dataDir, 'mail/example.test/alice/Maildir/maildirsize');
+    unlinkSync(only);
+    s.age(RECALC_OVER_QUOTA_AGE_MS + 1000);
+    const peek = (await peekQuotaState(s.directory, s.dataDir, MAILBOX))!;
+    assert.deepEqual(peek.usage, { bytes: 500, messages: 1 }, 'not over its limit: the file is read as it is');
+    writeFileSync(file, 'garbage\n');
+    assert.deepEqual((await peekQuotaState(s.directory, s.dataDir, MAILBOX))!.usage, { bytes: 0, messages: 0 }, 'an unusable file: counted');
+    assert.equal(readFileSync(file, 'latin1'), 'garbage\n', 'and left as it was');
   } finally {
     s.cleanup();
   }

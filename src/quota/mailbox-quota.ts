@@ -30,6 +30,17 @@ export async function quotaState(directory: Pick<Directory, 'quotas'>, dataDir: 
 }
 
 /**
+ * The same answer for `rampart user show` and the admin API, without writing: a
+ * maildirsize that needs a recount is counted, not rewritten, so a CLI run as
+ * root never leaves a root-owned file the server then cannot update.
+ */
+export async function peekQuotaState(directory: Pick<Directory, 'quotas'>, dataDir: string, mailbox: string): Promise<QuotaState | undefined> {
+  const quota = directory.quotas.effective(mailbox);
+  if (!quota) return undefined;
+  return { mailbox, quota, usage: await maildirUsage(maildirPath(dataDir, mailbox), quota, undefined, undefined, false) };
+}
+
+/**
  * Why a message of `bytes` octets does not fit ("mailbox alice@example.org is
  * full: 2147483000 + 5120 > 2147483648 octets"), or undefined when it fits. With
  * `bytes` 0 it asks whether the mailbox is already full (at RCPT without SIZE=).

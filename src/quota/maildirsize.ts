@@ -96,6 +96,10 @@ const recounting = new Map<string, Promise<Usage>>();
 
 /** Recounts the Maildir and rewrites maildirsize (tmp/ then rename, as Maildir++ does). */
 export function recalculate(maildir: string, q: QuotaLimits): Promise<Usage> {
+  return recalculateShared(maildir, q);
+}
+
+function recalculateShared(maildir: string, q: QuotaLimits): Promise<Usage> {
   const key = `${maildir}\0${quotaLine(q)}`;
   let p = recounting.get(key);
   if (!p) {
@@ -136,11 +140,13 @@ function parse(text: string, q: QuotaLimits): Usage | undefined {
 /**
  * The mailbox's usage under quota `q`, from maildirsize (recalculated when the
  * rules say so). `refuses` says whether a usage would refuse the message being
- * asked about; by default, whether it is over quota. A Maildir that does not
- * exist yet holds nothing.
+ * asked about; by default, whether it is over quota. `write` false: a file that
+ * needs a recount is counted but not rewritten. A Maildir that does not exist yet
+ * holds nothing.
  */
-export async function maildirUsage(maildir: string, q: QuotaLimits, now = Date.now(), refuses: (u: Usage) => boolean = (u) => isOver(u, q)): Promise<Usage> {
+export async function maildirUsage(maildir: string, q: QuotaLimits, now = Date.now(), refuses: (u: Usage) => boolean = (u) => isOver(u, q), write = true): Promise<Usage> {
   const path = join(maildir, MAILDIRSIZE);
+  const recalculate = (dir: string, limits: QuotaLimits) => (write ? recalculateShared(dir, limits) : countMaildir(dir));
   let text: string;
   try {
     text = await readFile(path, 'latin1');
