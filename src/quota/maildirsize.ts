@@ -96,10 +96,6 @@ const recounting = new Map<string, Promise<Usage>>();
 
 /** Recounts the Maildir and rewrites maildirsize (tmp/ then rename, as Maildir++ does). */
 export function recalculate(maildir: string, q: QuotaLimits): Promise<Usage> {
-  return recalculateShared(maildir, q);
-}
-
-function recalculateShared(maildir: string, q: QuotaLimits): Promise<Usage> {
   const key = `${maildir}\0${quotaLine(q)}`;
   let p = recounting.get(key);
   if (!p) {
@@ -146,7 +142,7 @@ function parse(text: string, q: QuotaLimits): Usage | undefined {
  */
 export async function maildirUsage(maildir: string, q: QuotaLimits, now = Date.now(), refuses: (u: Usage) => boolean = (u) => isOver(u, q), write = true): Promise<Usage> {
   const path = join(maildir, MAILDIRSIZE);
-  const recalculate = (dir: string, limits: QuotaLimits) => (write ? recalculateShared(dir, limits) : countMaildir(dir));
+  const refresh = () => (write ? recalculate(maildir, q) : countMaildir(maildir));
   let text: string;
   try {
     text = await readFile(path, 'latin1');
@@ -157,11 +153,11 @@ export async function maildirUsage(maildir: string, q: QuotaLimits, now = Date.n
     } catch {
       return { bytes: 0, messages: 0 }; // never delivered to
     }
-    return recalculate(maildir, q);
+    return refresh();
   }
   const usage = parse(text, q);
-  if (!usage) return recalculate(maildir, q);
-  if (refuses(usage) && now - (await stat(path)).mtimeMs >= RECALC_OVER_QUOTA_AGE_MS) return recalculate(maildir, q);
+  if (!usage) return refresh();
+  if (refuses(usage) && now - (await stat(path)).mtimeMs >= RECALC_OVER_QUOTA_AGE_MS) return refresh();
   return usage;
 }
 
