@@ -5,7 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { allChecks, checkListProblems, checkListText, findCheck, registerCheck, STAGE_ORDER } from './registry.js';
@@ -14,17 +14,9 @@ import { ConfigSchema } from '../config/schema.js';
 import { validateConfig, ConfigError } from '../config/load.js';
 import { embeddedDefault } from '../config/embedded-default.js';
 import type { Stage } from './types.js';
+import { filesUnder } from '../../test/helpers/files.js';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
-
-function files(dir: string, keep: (p: string) => boolean, out: string[] = []): string[] {
-  for (const f of readdirSync(dir)) {
-    const p = join(dir, f);
-    if (statSync(p).isDirectory()) files(p, keep, out);
-    else if (keep(p)) out.push(p);
-  }
-  return out;
-}
 
 interface ZodLike {
   _zod: { def: { type: string; innerType?: ZodLike; element?: ZodLike; valueType?: ZodLike; shape?: Record<string, ZodLike>; in?: ZodLike } };
@@ -91,7 +83,7 @@ test('registry: every check has a config key that exists, a feature in a catalog
   const checks = allChecks();
   // A file that names most checks (the --checks listing, the simulator's catalogue) says nothing
   // about any one of them: only files naming a few checks count as a test of those.
-  const tests = [...files(join(ROOT, 'src'), (p) => p.endsWith('.test.ts')), ...files(join(ROOT, 'test'), (p) => p.endsWith('.ts'))]
+  const tests = [...filesUnder(join(ROOT, 'src'), (p) => p.endsWith('.test.ts')), ...filesUnder(join(ROOT, 'test'), (p) => p.endsWith('.ts'))]
     .filter((p) => !p.endsWith('registry.test.ts'))
     .map((p) => readFileSync(p, 'utf8'))
     .filter((t) => checks.filter((c) => t.includes(c.name)).length <= checks.length / 4);
@@ -125,7 +117,7 @@ test('registry: every decision name written in src/ is registered', () => {
   const name = /'((?:connect|helo|auth|mail|rcpt|data|eod|session)\.[a-zA-Z]+)'/g;
   const unknown = new Set<string>();
   const skip = (f: string) => f.endsWith('.test.ts') || f.includes('test-') || f.endsWith('registry.ts') || f.includes('/config/'); // the registry and config name keys, not decisions
-  for (const p of files(join(ROOT, 'src'), (f) => f.endsWith('.ts') && !skip(f))) {
+  for (const p of filesUnder(join(ROOT, 'src'), (f) => f.endsWith('.ts') && !skip(f))) {
     for (const m of readFileSync(p, 'utf8').matchAll(name)) if (!findCheck(m[1])) unknown.add(`${m[1]} (${p.slice(ROOT.length + 1)})`);
   }
   assert.deepEqual([...unknown], []);

@@ -26,7 +26,7 @@ export async function quotaState(directory: Pick<Directory, 'quotas'>, dataDir: 
   if (!quota) return undefined;
   // A message larger than the whole quota is refused whatever a recount finds: no recount for it.
   const refuses = (usage: Usage) => !(quota.bytes !== undefined && bytes > quota.bytes) && wouldExceed({ mailbox, quota, usage }, bytes) !== undefined;
-  return { mailbox, quota, usage: await maildirUsage(maildirPath(dataDir, mailbox), quota, now, refuses) };
+  return { mailbox, quota, usage: await maildirUsage(maildirPath(dataDir, mailbox), quota, { now, refuses }) };
 }
 
 /**
@@ -37,7 +37,7 @@ export async function quotaState(directory: Pick<Directory, 'quotas'>, dataDir: 
 export async function peekQuotaState(directory: Pick<Directory, 'quotas'>, dataDir: string, mailbox: string): Promise<QuotaState | undefined> {
   const quota = directory.quotas.effective(mailbox);
   if (!quota) return undefined;
-  return { mailbox, quota, usage: await maildirUsage(maildirPath(dataDir, mailbox), quota, undefined, undefined, false) };
+  return { mailbox, quota, usage: await maildirUsage(maildirPath(dataDir, mailbox), quota, { write: false }) };
 }
 
 /**

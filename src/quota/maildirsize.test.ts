@@ -67,10 +67,10 @@ test('Q5 maildirsize: mail deleted without a line is found by the recount once t
     put(dir, 'cur', '1.M1P1.host,S=3000:2,S', 3000);
     const second = put(dir, 'cur', '2.M2P1.host,S=3000:2,S', 3000);
     const now = Date.now();
-    assert.deepEqual(await maildirUsage(dir, q, now), { bytes: 6000, messages: 2 });
+    assert.deepEqual(await maildirUsage(dir, q, { now }), { bytes: 6000, messages: 2 });
     unlinkSync(second); // deleted by a client that keeps no maildirsize
-    assert.deepEqual(await maildirUsage(dir, q, now), { bytes: 6000, messages: 2 }, 'a fresh file is trusted');
-    assert.deepEqual(await maildirUsage(dir, q, now + RECALC_OVER_QUOTA_AGE_MS + 1000), { bytes: 3000, messages: 1 }, 'over quota and 15 minutes old: recounted');
+    assert.deepEqual(await maildirUsage(dir, q, { now }), { bytes: 6000, messages: 2 }, 'a fresh file is trusted');
+    assert.deepEqual(await maildirUsage(dir, q, { now: now + RECALC_OVER_QUOTA_AGE_MS + 1000 }), { bytes: 3000, messages: 1 }, 'over quota and 15 minutes old: recounted');
   } finally {
     rmSync(join(dir, '..'), { recursive: true, force: true });
   }

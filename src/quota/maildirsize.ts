@@ -133,14 +133,20 @@ function parse(text: string, q: QuotaLimits): Usage | undefined {
   return usage;
 }
 
+export interface UsageQuestion {
+  now?: number;
+  /** Whether a usage would refuse the message being asked about; default: whether it is over quota. */
+  refuses?: (u: Usage) => boolean;
+  /** false: a file that needs a recount is counted but not rewritten. Default true. */
+  write?: boolean;
+}
+
 /**
  * The mailbox's usage under quota `q`, from maildirsize (recalculated when the
- * rules say so). `refuses` says whether a usage would refuse the message being
- * asked about; by default, whether it is over quota. `write` false: a file that
- * needs a recount is counted but not rewritten. A Maildir that does not exist yet
- * holds nothing.
+ * rules say so). A Maildir that does not exist yet holds nothing.
  */
-export async function maildirUsage(maildir: string, q: QuotaLimits, now = Date.now(), refuses: (u: Usage) => boolean = (u) => isOver(u, q), write = true): Promise<Usage> {
+export async function maildirUsage(maildir: string, q: QuotaLimits, ask: UsageQuestion = {}): Promise<Usage> {
+  const { now = Date.now(), refuses = (u: Usage) => isOver(u, q), write = true } = ask;
   const path = join(maildir, MAILDIRSIZE);
   const refresh = () => (write ? recalculate(maildir, q) : countMaildir(maildir));
   let text: string;

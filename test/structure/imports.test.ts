@@ -7,10 +7,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
+import { filesUnder } from '../helpers/files.js';
 
 const SRC = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../src');
 
@@ -19,14 +20,8 @@ interface Edge {
   typeOnly: boolean;
 }
 
-function sourceFiles(dir: string, out: string[] = []): string[] {
-  for (const f of readdirSync(dir)) {
-    const p = join(dir, f);
-    if (statSync(p).isDirectory()) sourceFiles(p, out);
-    else if (p.endsWith('.ts') && !p.endsWith('.test.ts') && !p.endsWith('.d.ts')) out.push(p);
-  }
-  return out;
-}
+/** Source files of src/, tests and declarations aside. */
+const sourceFiles = (dir: string): string[] => filesUnder(dir, (p) => p.endsWith('.ts') && !p.endsWith('.test.ts') && !p.endsWith('.d.ts'));
 
 /** Relative imports of every file (paths relative to src/), each marked type-only or not. */
 function importGraph(): Map<string, Edge[]> {

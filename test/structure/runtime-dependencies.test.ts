@@ -5,22 +5,17 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
+import { filesUnder } from '../helpers/files.js';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 const SRC = join(ROOT, 'src');
 
-function runtimeFiles(dir: string, out: string[] = []): string[] {
-  for (const f of readdirSync(dir)) {
-    const p = join(dir, f);
-    if (statSync(p).isDirectory()) runtimeFiles(p, out);
-    else if (p.endsWith('.ts') && !p.endsWith('.test.ts') && !p.endsWith('.d.ts') && !p.endsWith('test-support.ts')) out.push(p);
-  }
-  return out;
-}
+/** Files of src/ that run in production: tests, declarations and test-support modules aside. */
+const runtimeFiles = (dir: string): string[] => filesUnder(dir, (p) => p.endsWith('.ts') && !p.endsWith('.test.ts') && !p.endsWith('.d.ts') && !p.endsWith('test-support.ts'));
 
 /** "@scope/name/x.js" -> "@scope/name", "mailauth/lib/x.js" -> "mailauth"; undefined for relative and node: imports. */
 function packageOf(spec: string): string | undefined {
